@@ -1,0 +1,62 @@
+"""The synthetic demo data: seeded, consistent, and following the designed scenario."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from kibs_spatial.boundaries import load_bundled_regions
+from kibs_spatial.demo import DEMO_SEED, METADATA_FILE, SECTOR_FILE, TOTALS_FILE, generate_demo_data
+from kibs_spatial.indicators import compute_indicators
+from kibs_spatial.resources import data_path
+from kibs_spatial.sectors import KIBS_SECTORS
+
+
+@pytest.fixture(scope="module")
+def regions():
+    return load_bundled_regions("sigungu")
+
+
+@pytest.fixture(scope="module")
+def demo(regions):
+    return generate_demo_data(regions)
+
+
+def test_bundled_files_are_what_the_generator_makes(demo):
+    shipped = pd.read_csv(data_path("demo", SECTOR_FILE), dtype={"region_code": str, "ksic": str})
+    pd.testing.assert_frame_equal(shipped, demo.sectors, check_dtype=False)
+    totals = pd.read_csv(data_path("demo", TOTALS_FILE), dtype={"region_code": str})
+    pd.testing.assert_frame_equal(totals, demo.totals, check_dtype=False)
+    metadata = json.loads(data_path("demo", METADATA_FILE).read_text(encoding="utf-8"))
+    assert metadata["synthetic"] is True and "SYNTHETIC" in metadata["title"]
+    assert "synthetic" in SECTOR_FILE and "synthetic" in TOTALS_FILE
+
+
+def test_seeded(regions, demo):
+    again = generate_demo_data(regions, seed=DEMO_SEED)
+    pd.testing.assert_frame_equal(again.sectors, demo.sectors)
+    other = generate_demo_data(regions, seed=DEMO_SEED + 1)
+    assert not other.sectors["employees"].equals(demo.sectors["employees"])
+
+
+def test_complete_and_consistent(regions, demo):
+    assert len(demo.sectors) == len(regions) * len(KIBS_SECTORS) * 2
+    assert set(demo.sectors["year"]) == {2012, 2022}
+    kibs = demo.sectors.groupby(["region_code", "year"])["employees"].sum()
+    totals = demo.totals.set_index(["region_code", "year"])["total_employees"]
+    assert (kibs <= totals.loc[kibs.index]).all()
+    assert ((demo.sectors["employees"] > 0) | (demo.sectors["establishments"] == 0)).all()
+
+
+def _top(demo, regions, ksic, n):
+    lq = compute_indicators(demo.sectors, demo.totals, regions["region_code"].tolist(), tuple(s for s in KIBS_SECTORS if s.ksic == ksic), (2012, 2022))
+    big = lq[lq["employees"] >= 100]  # rank regions with a real presence, not tiny counties
+    return set(big.nlargest(n, "lq")["region_code"])
+
+
+def test_scenario_design_in_gangnam_rnd_outside(regions, demo):
+    assert _top(demo, regions, "732", 2) <= {"11680", "11650", "11140"}
+    assert _top(demo, regions, "713", 2) <= {"11680", "11650", "11140"}
+    assert {"30200", "41135", "41117", "41590"} & _top(demo, regions, "701", 4)
+    assert "11680" not in _top(demo, regions, "701", 10)
+    assert {"11440", "11530", "11545", "41135"} & _top(demo, regions, "62", 4)
