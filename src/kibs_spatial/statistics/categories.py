@@ -1,0 +1,60 @@
+"""Labels derived from adjusted p-values: LISA quadrant categories and Gi* confidence bins."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LISA_CATEGORIES = ("HH", "LL", "LH", "HL", "ns", "isolated", "undefined")
+GI_BIN_LEVELS = ((0.01, 3), (0.05, 2), (0.10, 1))
+
+
+def lisa_categories(z_focal, lag, q, alpha, isolated, undefined) -> np.ndarray:
+    """Quadrant labels for significant units, ``ns`` otherwise.
+
+    Parameters
+    ----------
+    z_focal, lag : np.ndarray
+        Deviation of the unit's value from the column mean, and the row-standardised lag of
+        the deviations (for bivariate Moran: deviation of ``x_i`` and lag of ``y``).
+    q : np.ndarray
+        Adjusted p-values; a unit is significant when ``q <= alpha``.
+    isolated, undefined : np.ndarray of bool
+        ``isolated`` (no neighbour in W) wins over ``undefined`` (missing value, no
+        neighbour with a value, or a column without variation). Neither is ever significant.
+
+    Returns
+    -------
+    np.ndarray of str (object dtype)
+        ``HH`` (high value, high neighbours), ``LL``, ``LH`` (low value, high neighbours),
+        ``HL``, ``ns``, ``isolated``, ``undefined``.
+    """
+    z_focal, lag, q = (np.asarray(a, dtype=float) for a in (z_focal, lag, q))
+    high = z_focal > 0
+    high_lag = lag > 0
+    quadrant = np.where(high, np.where(high_lag, "HH", "HL"), np.where(high_lag, "LH", "LL"))
+    with np.errstate(invalid="ignore"):
+        significant = q <= alpha
+    out = np.where(significant, quadrant, "ns").astype(object)
+    out[np.asarray(undefined, bool)] = "undefined"
+    out[np.asarray(isolated, bool)] = "isolated"
+    return out
+
+
+def gi_bins(z, q) -> np.ndarray:
+    """Hot/cold spot bins: ``+-3`` for q <= 0.01, ``+-2`` for <= 0.05, ``+-1`` for <= 0.10.
+
+    The sign is the sign of the Gi* z-score; NaN ``q`` (no test) gives 0.
+
+    Examples
+    --------
+    >>> gi_bins(np.array([2.9, -2.1, 1.0, 1.0]), np.array([0.004, 0.03, 0.2, np.nan])).tolist()
+    [3, -2, 0, 0]
+    """
+    z = np.asarray(z, dtype=float)
+    q = np.asarray(q, dtype=float)
+    level = np.zeros(q.shape, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        for threshold, value in reversed(GI_BIN_LEVELS):
+            level[q <= threshold] = value
+    sign = np.sign(np.nan_to_num(z)).astype(np.int8)
+    return (level * sign).astype(np.int8)
