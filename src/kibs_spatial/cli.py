@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError
+from .weights import DEFAULT_WEIGHTS
 
 EXIT_INPUT_ERROR = 2
 
@@ -47,11 +48,29 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("input", nargs="?", help="polygon file with a region_code column (default: the bundled si-gun-gu)")
     weights.add_argument("--layer", help="layer of the input file (bundled: sigungu or city)")
     weights.add_argument("--id", default="region_code", help="id field of the input layer (default region_code)")
-    weights.add_argument("--weights", default=None, help="weights spec, e.g. queen:tolerance=500, knn:k=6")
+    weights.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS}; also rook:tolerance=500, knn:k=6, distance:threshold=20000, kernel:k=8)")
     weights.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     weights.add_argument("--output", type=Path, help="write the graph as a GAL file keyed by region code")
     weights.add_argument("--json", action="store_true", help="print the report as JSON")
     weights.set_defaults(handler=_weights)
+
+    hot = commands.add_parser("hotspots", help="LISA and Getis-Ord Gi* on the numeric columns of any polygon layer")
+    hot.add_argument("input", help="GeoPackage, shapefile or GeoJSON with polygons")
+    hot.add_argument("--columns", required=True, help="comma-separated numeric columns to test, e.g. a,b")
+    hot.add_argument("--layer", help="layer of the input file")
+    hot.add_argument("--id", help="unique id field (default: features numbered from 1 as feature_id)")
+    hot.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS})")
+    hot.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
+    hot.add_argument("--permutations", type=int, default=9999, help="conditional permutations (default 9999)")
+    hot.add_argument("--seed", type=int, default=20140582, help="random seed (default 20140582)")
+    hot.add_argument("--alternative", choices=["two-sided", "greater", "less"], default="two-sided")
+    hot.add_argument("--fdr", choices=["bh", "by", "bonferroni", "none"], default="bh", help="multiple-testing control (default bh)")
+    hot.add_argument("--fdr-scope", choices=["all", "column"], default="all", help="FDR over all columns x units (default) or per column")
+    hot.add_argument("--alpha", type=float, default=0.05, help="significance level for the categories (default 0.05)")
+    hot.add_argument("--crs", default="EPSG:5179", help="CRS to work in, in metres (default EPSG:5179; 'auto' = the layer's own or local UTM)")
+    hot.add_argument("--output", type=Path, required=True, help="output GeoPackage")
+    hot.add_argument("--quiet", action="store_true", help="no progress bar")
+    hot.set_defaults(handler=_hotspots)
 
     demo = commands.add_parser("demo-data", help="regenerate the synthetic demo sector data")
     demo.add_argument("--output", type=Path, default=Path("data/demo"), help="folder to write to (default data/demo)")
@@ -97,13 +116,13 @@ def _run(args: argparse.Namespace) -> int:
 def _weights(args: argparse.Namespace) -> int:
     from .boundaries import load_bundled_regions
     from .boundary_files import read_boundary_file
-    from .weights import DEFAULT_WEIGHTS, build_weights, write_gal
+    from .weights import build_weights, write_gal
 
     if args.input is None:
         regions = load_bundled_regions(args.layer or "sigungu")
     else:
         regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id)
-    result = build_weights(regions, args.weights or DEFAULT_WEIGHTS, id_column=args.id, island_policy=args.islands)
+    result = build_weights(regions, args.weights, id_column=args.id, island_policy=args.islands)
     if args.json:
         print(result.report.to_json())
     else:
@@ -113,6 +132,26 @@ def _weights(args: argparse.Namespace) -> int:
         write_gal(result.w, args.output)
         if not args.json:
             print(f"GAL file: {args.output}")
+    return 0
+
+
+def _hotspots(args: argparse.Namespace) -> int:
+    from .hotspots import HotspotSettings, run_hotspots, write_hotspots
+    from .progress import Progress
+
+    settings = HotspotSettings(
+        weights=args.weights, islands=args.islands, permutations=args.permutations, seed=args.seed,
+        alternative=args.alternative, fdr=args.fdr, fdr_scope=args.fdr_scope, alpha=args.alpha, crs=args.crs,
+    )
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    progress = Progress(0, enabled=not args.quiet)
+    result = run_hotspots(args.input, columns, settings, layer=args.layer, id_field=args.id, progress=progress.bar("permutations"))
+    path = write_hotspots(result, args.output)
+    report = result.weights
+    print(f"{len(result.layer)} units, {report.components} components, {len(report.islands)} islands (policy {report.island_policy})")
+    print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({settings.permutations} permutations, {settings.alternative})")
+    print(result.counts().to_string(index=False))
+    print(f"written: {path}")
     return 0
 
 

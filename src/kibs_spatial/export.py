@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import platform
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from . import __version__, boundaries
+from . import boundaries
 from .config import BUNDLED
 from .maps import write_maps
 from .outputs import write_csv, write_geopackage, write_text
 from .pipeline import RunResult
+from .provenance import file_sha256, metadata_table, software_versions
 from .summary import SYNTHETIC_NOTICE, RunSummary, format_summary
 from .weights import write_gal
 
 REGION_FIELDS = ["region_code", "name_ko", "full_name_ko", "name_en", "sido_name", "parent_city", "capital_region"]
 WIDE_FIELDS = ["employees", "establishments", "lq", "share", "cagr", "lisa_i", "lisa_z", "lisa_p", "lisa_q", "lisa_cl",
                "gi_z", "gi_p", "gi_q", "gi_bin", "promising"]
-LIBRARIES = ["numpy", "pandas", "scipy", "shapely", "pyproj", "pyogrio", "geopandas", "libpysal", "esda", "numba", "folium", "mapclassify"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def write_outputs(run: RunResult, summary: RunSummary) -> WrittenOutputs:
         "promising_locations": long[long["promising"]].reset_index(drop=True),
         "global_moran": _with_source(run.global_moran, run),
         "join_report": run.join_report.rows.astype({"year": "Int64"}),
-        "run_metadata": pd.DataFrame({"key": list(metadata), "value": [str(v) for v in metadata.values()]}),
+        "run_metadata": metadata_table(metadata),
     }
     if run.config.data.boundaries == BUNDLED:
         layers["sido"] = boundaries.load_bundled_sido()
@@ -77,7 +74,7 @@ def run_metadata(run: RunResult) -> dict[str, object]:
     """Every parameter, the seed, library versions, input files and their hashes, the synthetic flag."""
     config = run.config
     meta: dict[str, object] = {
-        "tool": f"kibs-spatial {__version__}",
+        **software_versions(),
         "run_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "synthetic": run.synthetic,
         "data_note": SYNTHETIC_NOTICE if run.synthetic else "user data",
@@ -95,15 +92,13 @@ def run_metadata(run: RunResult) -> dict[str, object]:
         "minimum_p": run.min_p,
         "join_rows_matched": run.join_report.matched,
         "join_rows_rejected": run.join_report.rejected,
-        "python": platform.python_version(),
     }
     meta.update({f"statistics_{k}": v for k, v in asdict(config.statistics).items()})
     meta.update({f"rule_{k}": v for k, v in config.rule.as_dict().items()})
     meta["rule"] = config.rule.describe()
     for name, path in run.inputs.items():
         meta[f"input_{name}"] = str(path)
-        meta[f"input_{name}_sha256"] = _sha256(path)
-    meta.update({f"version_{lib}": _version(lib) for lib in LIBRARIES})
+        meta[f"input_{name}_sha256"] = file_sha256(path)
     return meta
 
 
@@ -136,18 +131,3 @@ def _map_info(run: RunResult, metadata: dict[str, object]) -> dict[str, str]:
     info = {k: str(metadata[k]) for k in keys}
     info["data"] = "SYNTHETIC demo data" if run.synthetic else str(run.inputs["sectors"].name)
     return info
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
