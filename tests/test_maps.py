@@ -296,3 +296,12 @@ def test_page_for_all_sigungu_stays_small(tmp_path):
     sizes = {p.name: p.stat().st_size for p in written}
     assert max(sizes.values()) < 1_500_000, sizes
 
+
+
+def test_map_is_measured_again_after_the_page_layout(written):
+    # The header and footer resize the map after Leaflet measured it: without invalidateSize
+    # before fitting, Leaflet keeps a zero height and draws every polygon empty ("M0 0").
+    text = page(written, 0)
+    script = text[text.index("function fit()"):]
+    assert script.index("invalidateSize()") < script.index("fitBounds(")
+    assert 'addEventListener("load", fit)' in text

@@ -240,3 +240,27 @@ def synthetic_banner_html() -> str:
     """The banner shown on every page built from synthetic data."""
     return f'<div class="kibs-banner">{html.escape(SYNTHETIC_BANNER)}</div>'
 
+
+
+class FitBoundsOnLoad(MacroElement):
+    """Fit the map to ``bounds`` once the page layout is final.
+
+    The header and footer change the map's height after Leaflet has measured it; without
+    ``invalidateSize`` Leaflet keeps a zero height and draws every polygon empty.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function fit() { map.invalidateSize(); map.fitBounds({{ this.bounds }}); }
+            fit();
+            window.addEventListener("load", fit);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitBoundsOnLoad"
+        self.bounds = bounds

@@ -13,7 +13,7 @@ import pandas as pd
 from folium import LayerControl, TileLayer
 
 from ..sectors import Sector
-from .elements import (ATTRIBUTION, SYNTHETIC_BANNER, Legend, PageChrome, Panes, RegionLayer, SharedGeoJson,
+from .elements import (ATTRIBUTION, FitBoundsOnLoad, SYNTHETIC_BANNER, Legend, PageChrome, Panes, RegionLayer, SharedGeoJson,
                        WebMap, run_info_html, synthetic_banner_html)
 from .features import feature_collection_json, feature_properties
 from .styles import (GI_ENTRIES, LISA_ENTRIES, LQ_BREAKS, LQ_ENTRIES, PROMISING_ENTRY, SIDO_ENTRY,
@@ -103,7 +103,7 @@ def sector_page_html(sector: Sector, table: pd.DataFrame, regions: gpd.GeoDataFr
     _add_promising_layer(page, data, sum(p["prom"] for p in properties))
     page.add_child(LayerControl(position="topright", collapsed=False))
     page.add_child(PageChrome(_header_html(sector, synthetic), footer_html(run_info, synthetic)))
-    page.fit_bounds([[south, west], [north, east]])
+    page.add_child(FitBoundsOnLoad([[south, west], [north, east]]))
     return page.get_root().render()
 
 
