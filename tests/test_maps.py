@@ -157,7 +157,8 @@ def test_region_without_results_shows_as_no_data(written):
 def test_missing_values_never_become_bare_nan(written):
     for k in range(len(SECTORS)):
         text = page(written, k)
-        assert not re.search(r"\b(NaN|-?Infinity)\b", text)
+        ours = text.split("/* Leaflet")[0] + text.split("<script>", 2)[-1]  # the page without Leaflet's own code
+        assert not re.search(r"\b(NaN|-?Infinity)\b", ours)
         props = embedded_collections(text)["kibs_regions"]["features"][6]["properties"]
         assert props["lq"] is None and props["gi_z"] is None and props["lisa_p"] is None
         assert "LQ: –" in props["tip"]
@@ -237,8 +238,9 @@ def test_footer_shows_run_parameters_and_attribution(written):
 
 def test_no_base_map_by_default_and_leaflet_is_the_only_library(written):
     text = page(written, 0)
-    assert "tileLayer" not in text
-    assert "leaflet.js" in text and "leaflet.css" in text
+    assert "tileLayer(" not in text.split("/* Leaflet")[0] and "L.tileLayer(" not in text.split("<script>", 2)[-1]
+    assert "/* Leaflet 1.9.3 */" in text and "window.L" in text  # Leaflet is inlined ...
+    assert not re.findall(r'(?:<script[^>]*src|<link[^>]*href|url\()\s*=?\s*["\']?(?:https?:)?//', text)  # ... nothing is fetched
     for unused in ("jquery", "bootstrap", "awesome-markers", "fontawesome"):
         assert unused not in text
 

@@ -1,19 +1,28 @@
-"""The only web assets the pages need: Leaflet's JavaScript and CSS.
+"""The only web assets the pages need, Leaflet's JavaScript and CSS, inlined for offline use.
 
-folium's default page also links jQuery, Bootstrap, Font Awesome and awesome-markers; the
-pages here use none of them, so :class:`~.elements.WebMap` links Leaflet alone. To make the
-pages work offline, inline a local copy of these two files instead of linking them
-(see :meth:`~.elements.WebMap.render`): nothing else on a page loads from the network
-unless a tile layer is asked for.
+Leaflet comes from the ``xstatic-leaflet`` package (Leaflet 1.9.3, the version folium 0.20 is
+built for; BSD-2-Clause). folium's default page also links jQuery, Bootstrap, Font Awesome and
+awesome-markers; the pages use none of them. Inlining Leaflet (about 190 kB a page) means a
+page draws its layers with no network at all: only a base map asked for with ``tiles`` loads
+from the network.
 """
 
 from __future__ import annotations
 
-import folium
+from functools import lru_cache
+from pathlib import Path
 
-_FOLIUM_JS = dict(folium.Map.default_js)
-_FOLIUM_CSS = dict(folium.Map.default_css)
+import xstatic.pkg.leaflet as xstatic_leaflet
 
-#: (name, url) pairs in folium's format; the Leaflet version is the one folium was built for.
-LEAFLET_JS: list[tuple[str, str]] = [("leaflet", _FOLIUM_JS["leaflet"])]
-LEAFLET_CSS: list[tuple[str, str]] = [("leaflet_css", _FOLIUM_CSS["leaflet_css"])]
+LEAFLET_VERSION = xstatic_leaflet.VERSION
+
+
+@lru_cache(maxsize=1)
+def leaflet_inline_html() -> str:
+    """``<style>`` and ``<script>`` elements holding Leaflet's CSS and JavaScript."""
+    folder = Path(xstatic_leaflet.BASE_DIR)
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+    js = (folder / "leaflet.js").read_text(encoding="utf-8")
+    if "</script" in js.lower() or "</style" in css.lower():
+        raise RuntimeError("the Leaflet files contain a closing tag and cannot be inlined as they are")
+    return f"<style>/* Leaflet {LEAFLET_VERSION} */\n{css}</style>\n<script>{js}</script>"

