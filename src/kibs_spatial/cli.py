@@ -136,12 +136,15 @@ def _weights(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
+    from .config import StatisticsConfig, WeightsConfig
     from .hotspots import HotspotSettings, run_hotspots, write_hotspots
     from .progress import Progress
 
     settings = HotspotSettings(
-        weights=args.weights, islands=args.islands, permutations=args.permutations, seed=args.seed,
-        alternative=args.alternative, fdr=args.fdr, fdr_scope=args.fdr_scope, alpha=args.alpha, crs=args.crs,
+        weights=WeightsConfig(spec=args.weights, islands=args.islands),
+        statistics=StatisticsConfig(permutations=args.permutations, seed=args.seed, alternative=args.alternative,
+                                    fdr=args.fdr, fdr_scope=args.fdr_scope, alpha=args.alpha),
+        crs=args.crs,
     )
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
     progress = Progress(0, enabled=not args.quiet)
@@ -149,7 +152,8 @@ def _hotspots(args: argparse.Namespace) -> int:
     path = write_hotspots(result, args.output)
     report = result.weights
     print(f"{len(result.layer)} units, {report.components} components, {len(report.islands)} islands (policy {report.island_policy})")
-    print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({settings.permutations} permutations, {settings.alternative})")
+    stats = settings.statistics
+    print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({stats.permutations} permutations, {stats.alternative})")
     print(result.counts().to_string(index=False))
     print(f"written: {path}")
     return 0

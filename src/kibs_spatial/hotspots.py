@@ -7,7 +7,7 @@ and a ``run_metadata`` table (parameters, seed, library versions, input file has
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,23 +16,18 @@ import numpy as np
 import pandas as pd
 
 from .boundary_files import read_boundary_file
+from .config import StatisticsConfig, WeightsConfig
 from .errors import InputError
 from .outputs import TARGET_CRS, write_geopackage
 from .provenance import file_sha256, metadata_table, software_versions
 from .statistics import global_moran, local_statistics
-from .weights import DEFAULT_WEIGHTS, ConnectivityReport, build_weights
+from .weights import ConnectivityReport, build_weights
 
 
 @dataclass(frozen=True)
 class HotspotSettings:
-    weights: str = DEFAULT_WEIGHTS
-    islands: str = "keep"
-    permutations: int = 9999
-    seed: int = 20140582
-    alternative: str = "two-sided"
-    fdr: str = "bh"
-    fdr_scope: str = "all"
-    alpha: float = 0.05
+    weights: WeightsConfig = field(default_factory=WeightsConfig)
+    statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     crs: str = TARGET_CRS
 
 
@@ -64,16 +59,17 @@ def run_hotspots(
     regions = read_boundary_file(path, layer=layer, id_column=id_field, target_crs=settings.crs)
     id_field = id_field or "feature_id"
     values = _numeric_columns(regions, columns, path)
-    built = build_weights(regions, settings.weights, id_column=id_field, island_policy=settings.islands)
+    built = build_weights(regions, settings.weights.spec, id_column=id_field, island_policy=settings.weights.islands)
+    stats = settings.statistics
     local = local_statistics(
-        built.w, values, permutations=settings.permutations, seed=settings.seed, alternative=settings.alternative,
-        fdr=settings.fdr, fdr_scope=settings.fdr_scope, alpha=settings.alpha, star=True, progress=progress,
+        built.w, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
+        fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True, progress=progress,
     )
     fields = local.to_frame(columns, index=regions.index)
     layer_out = gpd.GeoDataFrame(pd.concat([regions.drop(columns="geometry"), fields], axis=1), geometry=regions.geometry, crs=regions.crs)
     moran = pd.DataFrame([
         {"column": c, "moran_i": r.I, "expected_i": r.expected_i, "z_rand": r.z_rand, "p_rand": r.p_rand, "p_sim": r.p_sim, "n": r.n}
-        for c, r in zip(columns, global_moran(built.w, values, permutations=settings.permutations, seed=settings.seed))
+        for c, r in zip(columns, global_moran(built.w, values, permutations=stats.permutations, seed=stats.seed))
     ])
     metadata = _metadata(Path(path), layer, id_field, columns, settings, built.report, float(local.min_p), regions.attrs.get("repaired", 0))
     return HotspotResult(layer_out, list(columns), built.report, moran, metadata)
@@ -114,7 +110,10 @@ def _metadata(path: Path, layer, id_field, columns, settings: HotspotSettings, r
         "input_layer": layer or "",
         "id_field": id_field,
         "columns": ",".join(columns),
-        **{f"setting_{k}": v for k, v in settings.__dict__.items()},
+        "setting_weights": settings.weights.spec,
+        "setting_islands": settings.weights.islands,
+        "setting_crs": settings.crs,
+        **{f"setting_{k}": v for k, v in asdict(settings.statistics).items()},
         "minimum_p": min_p,
         "weights_components": report.components,
         "weights_islands": ",".join(report.islands),
