@@ -1,0 +1,156 @@
+"""The crosswalk of Korean si-gun-gu changes since 2010 (``reference/region_changes.csv``).
+
+Each row links an older unit to a newer one (``change``: ``rename``, ``recode``, ``merge`` or
+``split``; a split row links a unit to one of its later parts, e.g. Bucheon's gu restored in
+2024). :class:`Crosswalk` resolves a code or name of one vintage to the units of a region layer:
+a single unit (renames, recodes), several units whose data must be added up (a later merged unit
+such as the 2014 Cheongju-si), or a unit the given one was merged into (cannot be split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+
+from .region_names import split_province
+
+CHANGES_FILE = "region_changes.csv"
+
+
+def load_region_changes() -> pd.DataFrame:
+    """The bundled crosswalk as text columns (empty string where a value is unknown)."""
+    with resources.files("kibs_spatial.reference").joinpath(CHANGES_FILE).open(encoding="utf-8") as handle:
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Outcome of a crosswalk look-up.
+
+    ``kind`` is ``"unit"`` (one unit of the layer), ``"aggregate"`` (the given unit is the union of
+    ``codes``: add their data up) or ``"part_of"`` (the given unit was merged into ``codes[0]``
+    and cannot be split).
+    """
+
+    kind: str
+    codes: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class _Node:
+    code: str
+    sido: str | None
+    unit: str
+
+
+def _node(code: str, name: str) -> _Node:
+    sido, unit = split_province(name)
+    return _Node(code, sido or (code[:2] if len(code) >= 2 else None), unit)
+
+
+class Crosswalk:
+    """Resolve codes and names of other vintages to the units of one region layer.
+
+    Parameters
+    ----------
+    layer_codes : set of str
+        Codes of the layer's units.
+    layer_names : dict
+        ``(sido code, compact unit name)`` -> code, for names such as ``("41", "수원시장안구")``.
+    changes : pandas.DataFrame, optional
+        The crosswalk table; the bundled one by default.
+    """
+
+    def __init__(self, layer_codes: set[str], layer_names: dict[tuple[str, str], str], changes: pd.DataFrame | None = None):
+        self.codes = layer_codes
+        self.names = layer_names
+        table = load_region_changes() if changes is None else changes
+        self.rows = [
+            (_node(r.old_code, r.old_name), _node(r.new_code, r.new_name), r.change, r.valid_from)
+            for r in table.itertuples(index=False)
+        ]
+
+    def reused_code_note(self, code: str) -> str | None:
+        """A warning when ``code`` was reused for a different area (Cheongju's gu, 2014)."""
+        for old, new, change, year in self.rows:
+            if change == "split" and new.code == code and old.code != code and any(
+                o.code == code and c == "merge" for o, _, c, _ in self.rows
+            ):
+                return f"code {code} was reused in {year} for a different area; this match is right only for data before {year}"
+        return None
+
+    def resolve_code(self, code: str) -> Resolution | None:
+        """Resolve a code absent from the layer (``51110`` -> ``42110``)."""
+        return self._resolve(lambda n: n.code == code, set())
+
+    def resolve_name(self, unit: str, sido: str | None) -> Resolution | None:
+        """Resolve a compact unit name (with its province code when known)."""
+        def same(node: _Node) -> bool:
+            names = {node.unit, _last_part(node.unit)}
+            return unit in names and (sido is None or node.sido == sido)
+        return self._resolve(same, set())
+
+    def _in_layer(self, node: _Node) -> str | None:
+        if node.code and node.code in self.codes:
+            return node.code
+        return self.names.get((node.sido or "", node.unit))
+
+    def _resolve(self, matches, seen: set[int]) -> Resolution | None:
+        newer = [(i, r) for i, r in enumerate(self.rows) if matches(r[1]) and i not in seen]
+        if newer:
+            return self._from_newer(newer, seen)
+        older = [(i, r) for i, r in enumerate(self.rows) if matches(r[0]) and i not in seen]
+        if older:
+            return self._from_older(older, seen)
+        return None
+
+    def _follow(self, node: _Node, seen: set[int]) -> Resolution | None:
+        code = self._in_layer(node)
+        if code:
+            return Resolution("unit", (code,), "")
+        return self._resolve(lambda n: (node.code and n.code == node.code) or (n.unit == node.unit and n.sido == node.sido), seen)
+
+    def _from_newer(self, rows, seen: set[int]) -> Resolution | None:
+        seen = seen | {i for i, _ in rows}
+        parts: list[str] = []
+        kinds = set()
+        for _, (old, new, change, year) in rows:
+            found = self._follow(old, seen)
+            if found is None:
+                continue
+            kinds.add("unit" if change in ("rename", "recode") and found.kind == "unit" else "aggregate")
+            parts.extend(found.codes)
+            what = f"{change} {year}"
+        if not parts:
+            return None
+        parts = sorted(set(parts))
+        if kinds == {"unit"} and len(parts) == 1:
+            return Resolution("unit", tuple(parts), f"via the crosswalk ({what})")
+        return Resolution("aggregate", tuple(parts), f"later unit ({what}) made of layer units {', '.join(parts)}")
+
+    def _from_older(self, rows, seen: set[int]) -> Resolution | None:
+        seen = seen | {i for i, _ in rows}
+        parts: list[str] = []
+        for _, (old, new, change, year) in rows:
+            found = self._follow(new, seen)
+            if found is None:
+                continue
+            if change in ("rename", "recode") and found.kind == "unit":
+                return Resolution("unit", found.codes, f"via the crosswalk ({change} {year})")
+            if change == "merge":
+                return Resolution("part_of", found.codes, f"merged into {', '.join(found.codes)} in {year}; cannot be split")
+            parts.extend(found.codes)
+            when = year
+        if not parts:
+            return None
+        parts = sorted(set(parts))
+        return Resolution("aggregate", tuple(parts), f"split in {when} into layer units {', '.join(parts)}")
+
+
+def _last_part(unit: str) -> str:
+    """``청주시청원구`` -> ``청원구``: the district part of a city-and-district name."""
+    cut = unit.find("시")
+    return unit[cut + 1:] if 0 < cut < len(unit) - 2 else unit
