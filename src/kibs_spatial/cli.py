@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--quiet", action="store_true", help="no progress bar")
     hot.set_defaults(handler=_hotspots)
 
+    ingest = commands.add_parser("ingest", help="turn statistics exports into the tidy sector and totals tables")
+    sources = ingest.add_subparsers(dest="source", required=True)
+    kosis = sources.add_parser("kosis", help="a KOSIS CSV or XLSX download (CP949 or UTF-8)")
+    kosis.add_argument("file", type=Path)
+    kosis.add_argument("--output", type=Path, required=True, help="tidy sector CSV; totals go to <stem>_totals.csv")
+    kosis.add_argument("--totals", type=Path, help="tidy totals CSV (default <output stem>_totals.csv)")
+    kosis.add_argument("--encoding", help="file encoding (default: detect UTF-8 or CP949)")
+    kosis.set_defaults(handler=_ingest_kosis)
+
     demo = commands.add_parser("demo-data", help="regenerate the synthetic demo sector data")
     demo.add_argument("--output", type=Path, default=Path("data/demo"), help="folder to write to (default data/demo)")
     demo.add_argument("--seed", type=int, default=None, help="generator seed")
@@ -156,6 +165,18 @@ def _hotspots(args: argparse.Namespace) -> int:
     print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({stats.permutations} permutations, {stats.alternative})")
     print(result.counts().to_string(index=False))
     print(f"written: {path}")
+    return 0
+
+
+def _ingest_kosis(args: argparse.Namespace) -> int:
+    from .kosis import read_kosis, write_tidy
+
+    table = read_kosis(args.file, encoding=args.encoding)
+    totals = args.totals or args.output.with_name(f"{args.output.stem}_totals.csv")
+    write_tidy(table, args.output, totals)
+    for note in table.notes:
+        print(f"  {note}", file=sys.stderr)
+    print(f"written: {args.output} ({len(table.sectors)} rows), {totals} ({len(table.totals)} rows)")
     return 0
 
 

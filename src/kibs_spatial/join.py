@@ -1,8 +1,8 @@
 """Joining the sector and totals tables to the region polygons, with a report on every input row.
 
-Rows are matched by ``region_code`` (in the code system of the boundaries) or, when the table has
-only ``region_name``, by the region's full name (``서울특별시 강남구``), English name or — when it is
-unique — its short name. Each input row ends up in the join report as ``matched`` (with the
+Rows are matched by ``region_code`` or ``region_name`` with :func:`region_matching.match_regions`
+(codes in the MOIS system of the boundaries, newer codes through the crosswalk of renames and
+recodes; names with or without their province, ambiguous names only with their province). Each input row ends up in the join report as ``matched`` (with the
 region it joined) or ``rejected`` (with the reason); unmatched rows stop the run unless the caller
 allows them, and regions that received no data are listed.
 """
@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
+from .region_matching import match_regions
 from .sector_data import SectorTable, check_against_totals
 
 REPORT_COLUMNS = ["table", "file", "line", "given_region", "year", "ksic", "status", "region_code", "reason"]
@@ -56,9 +57,10 @@ class JoinedData:
 
 def join_to_regions(table: SectorTable, regions: gpd.GeoDataFrame, *, allow_unmatched: bool = False) -> JoinedData:
     """Match both tables to ``regions``; raise ``InputError`` on rejected rows unless allowed."""
-    lookup = _region_lookup(regions)
-    sectors, sector_report = _match(table.sectors, lookup, "sectors", table.sectors_path.name)
-    totals, total_report = _match(table.totals, lookup, "totals", table.totals_path.name)
+    sectors, sector_report = _match(table.sectors, regions, "sectors", table.sectors_path.name)
+    totals, total_report = _match(table.totals, regions, "totals", table.totals_path.name)
+    _check_one_row_per_unit(sectors, ["year", "ksic"], table.sectors_path.name)
+    _check_one_row_per_unit(totals, ["year"], table.totals_path.name)
     check_against_totals(sectors, totals, table.sectors_path, table.totals_path)
     rows = pd.concat([sector_report, total_report], ignore_index=True)[REPORT_COLUMNS]
     codes = regions["region_code"].astype(str)
@@ -74,38 +76,28 @@ def join_to_regions(table: SectorTable, regions: gpd.GeoDataFrame, *, allow_unma
     return JoinedData(sectors, totals, report)
 
 
-def _region_lookup(regions: gpd.GeoDataFrame) -> dict[str, dict[str, str]]:
-    codes = regions["region_code"].astype(str)
-    by_name: dict[str, str] = {}
-    for column in ("full_name_ko", "name_en"):
-        if column in regions.columns:
-            by_name.update({_key(n): c for n, c in zip(regions[column], codes)})
-    if "name_ko" in regions.columns:
-        counts = regions["name_ko"].value_counts()
-        by_name.update({_key(n): c for n, c in zip(regions["name_ko"], codes) if counts[n] == 1 and _key(n) not in by_name})
-    return {"code": {c: c for c in codes}, "name": by_name}
-
-
-def _key(name: object) -> str:
-    return "".join(str(name).split()).lower()
-
-
-def _match(frame: pd.DataFrame, lookup: dict[str, dict[str, str]], table: str, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if "region_code" in frame.columns:
-        given = frame["region_code"].astype("string")
-        matched = given.map(lookup["code"])
-        reason = "region code {} is not a unit of the boundaries (check the code system: the bundled layer uses MOIS legal codes, e.g. 11680 for 강남구)"
-    else:
-        given = frame["region_name"].astype("string")
-        matched = given.map(lambda n: lookup["name"].get(_key(n)) if pd.notna(n) else None)
-        reason = "region name {} matches no unit of the boundaries (or matches several)"
-    ok = matched.notna()
+def _match(frame: pd.DataFrame, regions: gpd.GeoDataFrame, table: str, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    column = "region_code" if "region_code" in frame.columns else "region_name"
+    given = frame[column].astype("string")
+    result = match_regions(given, regions).rows
+    ok = result["status"] == "matched"
+    extra = result["candidates"].fillna(result["aggregate_codes"])
+    reason = result["reason"].where(extra.isna(), result["reason"] + " [" + extra.fillna("") + "]")
     report = pd.DataFrame({
         "table": table, "file": file, "line": frame["line"], "given_region": given,
         "year": frame["year"], "ksic": frame["ksic"] if "ksic" in frame.columns else pd.NA,
-        "status": ok.map({True: "matched", False: "rejected"}), "region_code": matched,
-        "reason": [None if m else reason.format(repr(g)) for g, m in zip(given, ok)],
+        "status": result["status"], "region_code": result["region_code"], "reason": reason,
     })
     joined = frame[ok].copy()
-    joined["region_code"] = matched[ok].astype(str)
+    joined["region_code"] = result.loc[ok, "region_code"].astype(str)
     return joined, report
+
+
+def _check_one_row_per_unit(joined: pd.DataFrame, keys: list[str], file: str) -> None:
+    """Two spellings of one region (``강남구``, ``서울 강남구``) must not both reach the same unit."""
+    dup = joined[joined.duplicated(["region_code", *keys], keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        lines = ", ".join(str(v) for v in dup["line"].head(6))
+        raise InputError(f"{file}, lines {lines}: these rows all match region {first['region_code']} for "
+                         f"{', '.join(f'{k} {first[k]}' for k in keys)}; keep one row per region")
