@@ -92,7 +92,7 @@ def main() -> None:
         ours = run_ours(w, values, permutations)
         theirs = run_esda(w, values, permutations)
         print(f"case {case}: {LAYERS[case]} n={w.n} columns={columns} knn={args.k} "
-              f"permutations={permutations} ours={ours:.2f}s esda={theirs:.2f}s "
+              f"permutations={permutations} ours={ours:.3f}s esda={theirs:.2f}s "
               f"speedup={theirs / ours:.1f}")
 
 

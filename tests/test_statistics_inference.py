@@ -197,3 +197,16 @@ def test_numba_kernels_load_from_cache_in_a_new_process():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_local_draws_are_uniform_without_replacement():
+    from kibs_spatial.statistics.permutation import random_units
+
+    n, unit, size = 11, 4, 3
+    counts = np.zeros((size, n), dtype=int)
+    for perm in range(4000):
+        seq = random_units(12345, unit, perm, n, size)
+        assert len(set(seq.tolist())) == size and unit not in seq
+        counts[np.arange(size), seq] += 1
+    for t in range(size):
+        assert stats.chisquare(np.delete(counts[t], unit)).pvalue > 0.001

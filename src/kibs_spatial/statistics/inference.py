@@ -89,7 +89,13 @@ def permutation_counts(
     tol = np.ascontiguousarray(TIE_TOLERANCE * weight_sum * scale[None, :])
     k_valid = np.column_stack([m.k_valid for m in mom])
     k_valid = np.ascontiguousarray(np.where(defined[:, order], k_valid, 0).astype(np.int64))
-    ge, le, far = (np.zeros((n, k), dtype=np.int64) for _ in range(3))
+    n_complete = int(complete.sum())
+    lanes = permutation.LANES
+    kc = -(-n_complete // lanes) * lanes
+    zc = _aligned_zeros((n + 1, kc))  # last row: zeros, pads a draw to an even number of rows
+    zc[:n, :n_complete] = z[:, :n_complete]
+    width = kc + k - n_complete
+    ge, le, far = (np.zeros((n, width), dtype=np.int64) for _ in range(3))
     tails = 2 if alternative == "two-sided" else 1
     chunk = n if progress is None else max(1, -(-n // 50))
     with numba_threads(n_jobs):
@@ -97,13 +103,23 @@ def permutation_counts(
             stop = min(n, start + chunk)
             permutation.local_counts(
                 start, stop, np.uint64(seed), permutations, graph.indptr, graph.indices,
-                graph.data, z, int(complete.sum()), k_valid, observed, centre, tol,
+                graph.data, z, zc, n_complete, k_valid, observed, centre, tol,
                 ge, le, far, tails,
             )
             if progress is not None:
                 progress(stop, n)
+    keep = np.concatenate([np.arange(n_complete), np.arange(kc, width)])
     inverse = np.argsort(order)
-    return ge[:, inverse], le[:, inverse], far[:, inverse]
+    return tuple(a[:, keep][:, inverse] for a in (ge, le, far))
+
+
+def _aligned_zeros(shape, align: int = 64) -> np.ndarray:
+    """C-contiguous float64 zeros starting on an ``align``-byte boundary (a row of 8
+    values is then exactly one cache line)."""
+    size = int(np.prod(shape))
+    buf = np.zeros(size + align // 8)
+    skip = (-buf.ctypes.data % align) // 8
+    return buf[skip : skip + size].reshape(shape)
 
 
 def pseudo_pvalues(counts, permutations: int, direction: np.ndarray, alternative: str):

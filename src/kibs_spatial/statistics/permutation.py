@@ -21,8 +21,20 @@ The same sequence serves every column:
   with a value, so this is exactly the conditional permutation null on the non-missing
   units — missing units are never drawn into a lag.
 
+Generator: permutation ``p`` of unit ``i`` uses the splitmix64 stream starting from
+``key = mix(stream_state(seed, i) ^ (p * c1 + golden))``; output ``u`` is
+``mix(key + (u + 1) * golden)`` and supplies two 32-bit words (high half first). Word ``h``
+becomes a uniform offset in ``[0, n - 1)`` by Lemire's multiply-shift with exact rejection
+(no modulo bias), then skips ``i``; a unit already in the sequence is skipped (rejection
+against the units drawn so far). Per unit the kernel runs the permutations in blocks: the
+words of a block are hashed in a vectorised loop, the common case (the first ``k_i`` words
+accepted and distinct) is recognised in a vectorised loop too, and only the rare other
+permutations are drawn word by word — both give exactly the sequence defined above.
+
 The drawn values are paired with the weights of ``i``'s (non-missing) neighbours in CSR
-order, giving a simulated weighted sum ``S = sum_t w_t z_(t)``. Local Moran, Gi and Gi*
+order, giving a simulated weighted sum ``S = sum_t w_t z_(t)`` (``w * sum_t z_(t)`` when all
+of ``i``'s weights equal ``w``, e.g. kNN or contiguity weights), computed for all complete
+columns in one pass over a C-contiguous, 64-byte aligned, zero-padded copy of their values. Local Moran, Gi and Gi*
 are all affine, monotone functions of ``S`` once ``z_i`` is fixed, so the kernel only
 counts, per unit and column, how many simulated sums are ``>=`` / ``<=`` the observed one
 and how many are at least as far from the exact permutation mean ``E[S]`` as the observed.
@@ -85,26 +97,74 @@ def random_below(seed, index, bound, size):
     return out
 
 
+BLOCK = 64  # permutations whose draws are buffered before the pass over the columns
+FAST_CARD = 16  # vectorised draw check up to this many neighbours (cost ~ card**2)
+LANES = 8  # the complete columns are zero-padded to a multiple of this (one AVX-512 vector)
+
+
 @numba.njit(cache=True, inline="always")
-def _draw_new(state, seen, mark, pool_size, i):
+def _perm_key(unit_state, perm):
+    """splitmix64 state at the start of the sub-stream of permutation ``perm``."""
+    return _mix(unit_state ^ (np.uint64(perm) * _MIX1 + _GOLDEN))
+
+
+@numba.njit(cache=True, inline="always")
+def _candidate(x, high, pool_size, threshold):
+    """Unit offset in ``[0, n - 1)`` from one 32-bit half of the 64-bit output ``x`` (Lemire's
+    multiply-shift; ``-1`` if the half is rejected, which makes the method exact)."""
+    word = (x >> np.uint64(32)) if high else (x & _MASK32)
+    m = word * np.uint64(pool_size)
+    return np.int64(m >> np.uint64(32)) if (m & _MASK32) >= threshold else np.int64(-1)
+
+
+@numba.njit(cache=True, inline="always")
+def _draw_new(key, h, cand, q, seen, mark, pool_size, threshold, i):
     """A uniformly random unit other than ``i`` not yet drawn in this permutation.
 
-    Rejection sampling: draw uniformly among the ``n - 1`` other units and redraw if the
-    unit already carries this permutation's ``mark``; every accepted unit is uniform over
-    the units not drawn yet, so the sequence is an exact sample without replacement.
+    The permutation's stream is splitmix64 from state ``key``: output ``u`` (0-based) is
+    ``x_u = mix(key + (u + 1) * golden)``, and its two 32-bit halves (high first) are the
+    stream's words ``2u`` and ``2u + 1``. Word ``h`` becomes a uniform integer in
+    ``[0, n - 1)`` by Lemire's multiply-shift with exact rejection (``threshold = 2**32 mod
+    (n - 1)``: no modulo bias), then is shifted past ``i``. ``cand[h, q]`` holds the first
+    words' results precomputed; later ones are computed here. A unit that already carries
+    this permutation's ``mark`` is redrawn: every accepted unit is uniform over the units not
+    drawn yet, so the sequence is an exact sample without replacement.
     """
     while True:
-        state, r = _below(state, pool_size)
+        if h < cand.shape[0]:
+            r = cand[h, q]
+        else:
+            x = _mix(key + np.uint64(h // 2 + 1) * _GOLDEN)
+            r = _candidate(x, h % 2 == 0, pool_size, threshold)
+        h += 1
+        if r < 0:
+            continue
         j = r + (r >= i)
         if seen[j] != mark:
             seen[j] = mark
-            return state, j
+            return h, j
+
+
+@numba.njit(cache=True)
+def random_units(seed, unit, permutation, n, size):
+    """The first ``size`` units of the draw sequence of ``(unit, permutation)`` in a pool of
+    ``n`` units, exactly as :func:`local_counts` draws them (used by tests)."""
+    key = _perm_key(stream_state(seed, unit), permutation)
+    pool_size = n - 1
+    threshold = (_TWO32 - np.uint64(pool_size)) % np.uint64(pool_size)
+    seen = np.zeros(n, np.int32)
+    cand = np.empty((0, 1), np.int64)
+    out = np.empty(size, np.int64)
+    h = 0
+    for t in range(size):
+        h, out[t] = _draw_new(key, h, cand, 0, seen, np.int32(1), pool_size, threshold, unit)
+    return out
 
 
 @numba.njit(cache=True, parallel=True)
 def local_counts(
     start, stop, seed, permutations, indptr, indices, weights,
-    z, n_complete, k_valid, observed, centre, tol, ge, le, far, tails,
+    z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails,
 ):
     """Count extreme simulated lags for units ``start..stop-1`` (results written in place).
 
@@ -112,70 +172,131 @@ def local_counts(
     ----------
     z : (n, k) float64, centred values, NaN where missing; columns ``[0, n_complete)``
         have no missing value at all.
+    zc : (n + 1, kc) float64, C-contiguous copy of the complete columns, zero-padded to
+        ``kc`` columns (a multiple of ``LANES``), plus a last row of zeros (used to pad a
+        draw to an even number of rows: adding ``0 * 0`` leaves a sum unchanged).
     k_valid : (n, k) int64, number of neighbours with a value; ``<= 0`` marks a cell
         without a test (its counts are meaningless and must be discarded by the caller).
     observed, centre, tol : (n, k) float64, observed weighted sum, its exact permutation
         mean and the tie tolerance.
-    ge, le, far : (n, k) int64 outputs.
+    ge, le, far : (n, kc + k - n_complete) int64 outputs: the ``kc`` complete (and padding)
+        columns, then the columns with missing values.
     tails : int, 2 = count only ``far`` (two-sided), 1 = count only ``ge`` and ``le``.
+
+    Per unit, permutations run in blocks of ``BLOCK``: the random words of the block are
+    computed first (a vectorisable loop), then the draws, then one fused pass per permutation
+    over the complete columns (weighted rows summed in CSR order, compared and counted
+    without storing the sums).
     """
     n, k = z.shape
+    kc = zc.shape[1]
     pool_size = n - 1
+    threshold = (_TWO32 - np.uint64(pool_size)) % np.uint64(pool_size)
     n_inc = k - n_complete
     for i in numba.prange(start, stop):
         lo = indptr[i]
         card = indptr[i + 1] - lo
         if card == 0 or k_valid[i].max() <= 0:
             continue
-        wrow = weights[lo : lo + card]
+        cpad = card + (card & 1)
+        wpad = np.zeros(cpad)
+        wpad[:card] = weights[lo : lo + card]
+        # padded per-column thresholds (padding columns: 0, their counts are discarded)
+        lower = np.zeros(kc)
+        upper = np.zeros(kc)
+        mid = np.zeros(kc)
+        dist = np.zeros(kc)
+        for c in range(n_complete):
+            lower[c] = observed[i, c] - tol[i, c]
+            upper[c] = observed[i, c] + tol[i, c]
+            mid[c] = centre[i, c]
+            dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
+        n_ge = np.zeros(kc + n_inc, np.int64)
+        n_le = np.zeros(kc + n_inc, np.int64)
+        n_far = np.zeros(kc + n_inc, np.int64)
         # weights of the neighbours that have a value, per incomplete column, CSR order
         wval = np.zeros((max(n_inc, 1), card))
         for c in range(n_inc):
             t = 0
             for e in range(card):
                 if not np.isnan(z[indices[lo + e], n_complete + c]):
-                    wval[c, t] = wrow[e]
+                    wval[c, t] = wpad[e]
                     t += 1
         kinc = k_valid[i, n_complete:].copy()
-        lower = observed[i] - tol[i]
-        upper = observed[i] + tol[i]
-        mid = centre[i].copy()
-        dist = np.abs(observed[i] - mid) - tol[i]
-        n_ge = np.zeros(k, np.int32)
-        n_le = np.zeros(k, np.int32)
-        n_far = np.zeros(k, np.int32)
         seen = np.zeros(n, np.int32)  # seen[j] == perm + 1: j already drawn
         sequence = np.empty(pool_size, np.int64)
-        s = np.empty(k)
+        s_inc = np.empty(max(n_inc, 1))
         used = np.empty(max(n_inc, 1), np.int64)
+        rows = np.full((cpad, BLOCK), n, np.uint64)  # drawn units (unsigned: no negative-
+        # index wraparound in the column pass); padding: the zero row
+        fast = np.empty(BLOCK, np.bool_)
+        acc = np.zeros(kc)
+        n_words = (card + 1) // 2 + 1  # 64-bit outputs precomputed per permutation
+        keys = np.empty(BLOCK, np.uint64)
+        cand = np.empty((2 * n_words, BLOCK), np.int64)
+        equal = True  # all weights equal: sum the rows, multiply once
+        for t in range(card):
+            equal = equal and wpad[t] == wpad[0]
         unit_state = stream_state(seed, i)
-        for perm in range(permutations):
-            # one sub-stream per permutation: a column's draws never depend on how far
-            # the columns with missing values walked along the previous sequences
-            state = _mix(unit_state ^ (np.uint64(perm) * _MIX1 + _GOLDEN))
-            mark = np.int32(perm + 1)
-            for c in range(k):
-                s[c] = 0.0
-            # the first card draws serve every column without missing values
-            for t in range(card):
-                state, j = _draw_new(state, seen, mark, pool_size, i)
-                sequence[t] = j
-                zr = z[j]
-                wt = wrow[t]
-                for c in range(n_complete):
-                    s[c] += wt * zr[c]
-            drawn = card
-            # columns with missing values walk the same sequence, skipping missing units
-            if n_inc > 0:
+        for p0 in range(0, permutations, BLOCK):
+            nb = min(BLOCK, permutations - p0)
+            # 1) random words: one sub-stream per permutation, so a column's draws never
+            #    depend on how far the columns with missing values walked in earlier ones
+            for q in range(nb):
+                keys[q] = _perm_key(unit_state, p0 + q)
+            for u in range(n_words):
+                step = np.uint64(u + 1) * _GOLDEN
+                for q in range(nb):
+                    x = _mix(keys[q] + step)
+                    cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
+                    cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
+            # 2) draws. Fast path (vectorised over the block): when the first ``card``
+            #    words are all accepted and pairwise distinct they *are* the sequence;
+            #    otherwise (rare) the permutation is drawn word by word below. Both give
+            #    exactly the sequence defined in ``_draw_new``.
+            if card <= FAST_CARD:
+                for q in range(nb):
+                    fast[q] = True
+                for t in range(card):
+                    for q in range(nb):
+                        fast[q] = fast[q] & (cand[t, q] >= 0)
+                    for u in range(t):
+                        for q in range(nb):
+                            fast[q] = fast[q] & (cand[t, q] != cand[u, q])
+                    for q in range(nb):
+                        r = cand[t, q]
+                        rows[t, q] = np.uint64(r + (r >= i))
+            else:
+                for q in range(nb):
+                    fast[q] = False
+            for q in range(nb):
+                key = keys[q]
+                mark = np.int32(p0 + q + 1)
+                h = card
+                if not fast[q]:
+                    h = 0
+                    for t in range(card):
+                        h, j = _draw_new(key, h, cand, q, seen, mark, pool_size, threshold, i)
+                        rows[t, q] = np.uint64(j)
+                if n_inc == 0:
+                    continue
+                # columns with missing values walk the same sequence, skipping missing units
+                for t in range(card):
+                    sequence[t] = np.int64(rows[t, q])
+                    seen[sequence[t]] = mark
+                drawn = card
                 need = 0
                 for c in range(n_inc):
                     used[c] = 0
+                    s_inc[c] = 0.0
                     if kinc[c] > 0:
                         need += 1
                 t = 0
                 while need > 0:
                     if t == drawn:
-                        state, j = _draw_new(state, seen, mark, pool_size, i)
+                        h, j = _draw_new(
+                            key, h, cand, q, seen, mark, pool_size, threshold, i
+                        )
                         sequence[t] = j
                         drawn += 1
                     else:
@@ -183,21 +304,148 @@ def local_counts(
                     for c in range(n_inc):
                         v = z[j, n_complete + c]
                         if used[c] < kinc[c] and not np.isnan(v):
-                            s[n_complete + c] += wval[c, used[c]] * v
+                            s_inc[c] += wval[c, used[c]] * v
                             used[c] += 1
                             if used[c] == kinc[c]:
                                 need -= 1
                     t += 1
-            if tails == 2:
-                for c in range(k):
-                    n_far[c] += np.int32(abs(s[c] - mid[c]) >= dist[c])
-            else:
-                for c in range(k):
-                    n_ge[c] += np.int32(s[c] >= lower[c])
-                    n_le[c] += np.int32(s[c] <= upper[c])
-        ge[i] = n_ge
-        le[i] = n_le
-        far[i] = n_far
+                for c in range(n_inc):
+                    cc = n_complete + c
+                    if tails == 2:
+                        n_far[kc + c] += abs(s_inc[c] - centre[i, cc]) >= (
+                            abs(observed[i, cc] - centre[i, cc]) - tol[i, cc]
+                        )
+                    else:
+                        n_ge[kc + c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
+                        n_le[kc + c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
+            # 3) complete columns
+            if kc == 0:
+                continue
+            if equal and cpad <= 6:
+                for q in range(nb):
+                    _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper,
+                                n_far, n_ge, n_le)
+                continue
+            for q in range(nb):
+                t = _partial_rows(zc, rows, q, wpad, cpad, acc)
+                _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist,
+                            lower, upper, n_far, n_ge, n_le)
+        for c in range(n_complete):
+            ge[i, c] = n_ge[c]
+            le[i, c] = n_le[c]
+            far[i, c] = n_far[c]
+        for c in range(n_inc):
+            ge[i, kc + c] = n_ge[kc + c]
+            le[i, kc + c] = n_le[kc + c]
+            far[i, kc + c] = n_far[kc + c]
+
+
+@numba.njit(cache=True, inline="always")
+def _equal_rows(zc, rows, q, wt, r, tails, mid, dist, lower, upper, n_far, n_ge, n_le):
+    """All weights equal to ``wt`` and ``r`` (2, 4 or 6) padded rows: ``S = wt * (sum of the
+    rows in draw order)``, counted in one pass over the columns."""
+    kc = zc.shape[1]
+    ja, jb = rows[0, q], rows[1, q]
+    if r == 6:
+        jc, jd, je, jf = rows[2, q], rows[3, q], rows[4, q], rows[5, q]
+        if tails == 2:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c] + zc[jc, c] + zc[jd, c] + zc[je, c] + zc[jf, c])
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c] + zc[jc, c] + zc[jd, c] + zc[je, c] + zc[jf, c])
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
+    elif r == 4:
+        jc, jd = rows[2, q], rows[3, q]
+        if tails == 2:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c] + zc[jc, c] + zc[jd, c])
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c] + zc[jc, c] + zc[jd, c])
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
+    else:
+        if tails == 2:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c])
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = wt * (zc[ja, c] + zc[jb, c])
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
+
+
+@numba.njit(cache=True, inline="always")
+def _partial_rows(zc, rows, q, w, cpad, acc):
+    """Sum all but the last 2, 4 or 6 drawn rows into ``acc``, 4 rows per pass over the
+    columns, in draw order; returns the number of rows summed (``acc`` untouched, i.e. 0,
+    when none)."""
+    kc = acc.shape[0]
+    t = 0
+    while cpad - t > 6:
+        ja, jb, jc, jd = rows[t, q], rows[t + 1, q], rows[t + 2, q], rows[t + 3, q]
+        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
+        if t == 0:
+            for c in range(kc):
+                acc[c] = wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c] + wd * zc[jd, c]
+        else:
+            for c in range(kc):
+                acc[c] = (acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c]
+                          + wd * zc[jd, c])
+        t += 4
+    return t
+
+
+@numba.njit(cache=True, inline="always")
+def _final_rows(zc, rows, q, w, t, r, acc, tails, mid, dist, lower, upper, n_far, n_ge,
+                n_le):
+    """Add the last ``r`` (2, 4 or 6) drawn rows to ``acc`` and count, in one pass over the
+    columns; the simulated sums are never stored."""
+    kc = acc.shape[0]
+    if r == 6:
+        ja, jb, jc = rows[t, q], rows[t + 1, q], rows[t + 2, q]
+        jd, je, jf = rows[t + 3, q], rows[t + 4, q], rows[t + 5, q]
+        wa, wb, wc, wd, we, wf = w[t], w[t + 1], w[t + 2], w[t + 3], w[t + 4], w[t + 5]
+        if tails == 2:
+            for c in range(kc):
+                s = (acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c]
+                     + wd * zc[jd, c] + we * zc[je, c] + wf * zc[jf, c])
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = (acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c]
+                     + wd * zc[jd, c] + we * zc[je, c] + wf * zc[jf, c])
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
+    elif r == 4:
+        ja, jb, jc, jd = rows[t, q], rows[t + 1, q], rows[t + 2, q], rows[t + 3, q]
+        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
+        if tails == 2:
+            for c in range(kc):
+                s = acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c] + wd * zc[jd, c]
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c] + wd * zc[jd, c]
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
+    else:
+        ja, jb = rows[t, q], rows[t + 1, q]
+        wa, wb = w[t], w[t + 1]
+        if tails == 2:
+            for c in range(kc):
+                s = acc[c] + wa * zc[ja, c] + wb * zc[jb, c]
+                n_far[c] += abs(s - mid[c]) >= dist[c]
+        else:
+            for c in range(kc):
+                s = acc[c] + wa * zc[ja, c] + wb * zc[jb, c]
+                n_ge[c] += s >= lower[c]
+                n_le[c] += s <= upper[c]
 
 
 @numba.njit(cache=True, parallel=True)
