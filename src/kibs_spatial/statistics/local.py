@@ -195,8 +195,7 @@ def local_statistics(
     )
     lisa_q = _adjust(lisa_p, settings)
     gi_q = _adjust(gi_p, settings)
-    undefined = ~defined & ~graph.islands[:, None]
-    isolated = np.repeat(graph.islands[:, None], x.shape[1], axis=1)
+    isolated, undefined = _no_test_masks(graph, defined)
     dev = np.column_stack([m.dev for m in moments])
     lisa_lag = _stack(lisa, "lag")
     return LocalResults(
@@ -254,8 +253,7 @@ def bivariate_local_moran(
     focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in mom_x])
     (p,) = _local_pvalues(graph, mom_y, defined, settings, focal, (z,), n_jobs, progress, gi=False)
     q = _adjust(p, settings)
-    undefined = ~defined & ~graph.islands[:, None]
-    isolated = np.repeat(graph.islands[:, None], xm.shape[1], axis=1)
+    isolated, undefined = _no_test_masks(graph, defined)
     lag = _stack(cols, "lag")
     dev = np.column_stack([m.dev for m in mom_x])
     return BivariateLocalResults(
@@ -327,6 +325,12 @@ def _check_names(column_names, k: int) -> list[str]:
     if len(names) != k:
         raise InputError(f"got {len(names)} column names for {k} analysed columns")
     return names
+
+
+def _no_test_masks(graph, defined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(isolated, undefined)`` per unit and column: no neighbours, or no statistic otherwise."""
+    islands = graph.islands[:, None]
+    return np.repeat(islands, defined.shape[1], axis=1), ~defined & ~islands
 
 
 def _stack(columns, attr: str) -> np.ndarray:
