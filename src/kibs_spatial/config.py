@@ -34,6 +34,9 @@ optional; see ``examples/analysis.toml``)::
     min_cagr = 0.0
     require_hotspot = false
 
+    [contrast]
+    area = ["11680", "11650"]         # the Gangnam area: 강남구 + 서초구 (MOIS codes)
+
     [output]
     dir = "output"
     maps_dir = "maps"
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from .clusters import ThresholdRule
+from .contrast import GANGNAM_DEFAULT
 from .errors import InputError
 from .weights import DEFAULT_WEIGHTS, ISLAND_POLICIES, WeightsSpec
 
@@ -87,6 +91,11 @@ class StatisticsConfig:
 
 
 @dataclass(frozen=True)
+class ContrastConfig:
+    area: tuple[str, ...] = GANGNAM_DEFAULT
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
     maps_dir: str = "maps"
@@ -99,6 +108,7 @@ class AnalysisConfig:
     weights: WeightsConfig = field(default_factory=WeightsConfig)
     statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     rule: ThresholdRule = field(default_factory=ThresholdRule)
+    contrast: ContrastConfig = field(default_factory=ContrastConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     source: str = "defaults"
 
@@ -109,7 +119,7 @@ class AnalysisConfig:
 
 VARIABLES = ("lq", "employees", "share")
 _SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
-             "statistics": StatisticsConfig, "rule": ThresholdRule, "output": OutputConfig}
+             "statistics": StatisticsConfig, "rule": ThresholdRule, "contrast": ContrastConfig, "output": OutputConfig}
 _PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
 
 
@@ -144,7 +154,7 @@ def _section(path: Path, name: str, values: dict[str, Any]):
         if (name, key) in _PATH_KEYS and value not in (BUNDLED, BUNDLED_DEMO):
             value = str((path.parent / value).resolve()) if not Path(value).is_absolute() else value
         if isinstance(value, list):
-            value = tuple(str(v) if key == "sectors" else v for v in value)
+            value = tuple(str(v) if key in ("sectors", "area") else v for v in value)
         converted[key] = value
     return replace(cls(), **converted)
 
