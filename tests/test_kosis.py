@@ -48,8 +48,8 @@ def test_two_header_rows_wide_in_every_encoding(tmp_path, encoding):
     assert _cell(s, "가평군", 2022, "7212", "employees") == 30
     t = table.totals
     assert t.to_dict("records") == [
-        {"region_name": "서울특별시 강남구", "year": 2012, "total_employees": 600000},
-        {"region_name": "서울특별시 강남구", "year": 2022, "total_employees": 700000},
+        {"region_name": "서울특별시 강남구", "year": 2012, "total_employees": 600000, "total_establishments": 50000},
+        {"region_name": "서울특별시 강남구", "year": 2022, "total_employees": 700000, "total_establishments": 55000},
     ]
     notes = "\n".join(table.notes)
     assert "2 header row(s)" in notes and "wide" in notes

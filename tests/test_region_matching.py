@@ -5,7 +5,7 @@ import pytest
 
 from kibs_spatial.boundaries import load_bundled_regions
 from kibs_spatial.errors import InputError
-from kibs_spatial.region_crosswalk import load_region_changes
+from kibs_spatial.region_crosswalk import load_kostat_codes, load_region_changes
 from kibs_spatial.region_matching import match_regions
 
 
@@ -94,20 +94,64 @@ def test_reused_code_is_matched_with_a_warning(regions):
     assert row["status"] == "matched" and "reused in 2014" in row["reason"]
 
 
-def test_kostat_codes_are_refused(regions):
-    with pytest.raises(InputError, match="KOSTAT -> MOIS crosswalk is needed"):
-        match_regions(pd.Series(["11010", "11230", "21310"]), regions)
-    with pytest.raises(InputError, match="KOSTAT -> MOIS crosswalk is needed"):
-        match_regions(pd.Series(["11680"]), regions, code_system="kostat")
+@pytest.mark.parametrize("given, code", [
+    ("11230", "11680"), ("11060", "11230"), ("21310", "26710"), ("21510", "26710"), ("'31011", "41111"),
+    ("32410", "42830"), ("32610", "42830"), ("39010", "50110"), ("29010", "36110"), ("37310", "47720"),
+])
+def test_kostat_codes_are_translated(regions, given, code):
+    # 11230 is 강남구 in KOSTAT codes (MOIS 11680); 11060 동대문구 is MOIS 11230; 기장군 on both bases
+    result = match_regions(pd.Series([given, "11010"]), regions)
+    row = result.rows.iloc[0]
+    assert result.code_system == "kostat"
+    assert (row["status"], row["region_code"], row["method"]) == ("matched", code, "kostat")
+
+
+def test_kostat_whole_city_and_unknown_code(regions):
+    rows = match_regions(pd.Series(["31010", "99999"]), regions, code_system="kostat").rows
+    assert rows["aggregate_codes"].iloc[0] == "41111;41113;41115;41117" and "needs aggregation" in rows["reason"].iloc[0]
+    assert rows["status"].iloc[1] == "rejected" and "not in the bundled KOSTAT table" in rows["reason"].iloc[1]
+
+
+def test_declared_system_decides_ambiguous_codes(regions):
+    assert match_regions(pd.Series(["11230"]), regions, code_system="kostat").rows["region_code"].iloc[0] == "11680"
+    assert match_regions(pd.Series(["11230"]), regions, code_system="mois").rows["region_code"].iloc[0] == "11230"
+    with pytest.raises(InputError, match="cannot tell"):
+        match_regions(pd.Series(["11230"]), regions, code_system="auto")
 
 
 def test_mixed_or_undecidable_codes_are_refused(regions):
-    with pytest.raises(InputError, match="mix KOSTAT"):
+    with pytest.raises(InputError, match="mix KOSTAT statistical codes .* and MOIS legal codes"):
         match_regions(pd.Series(["11680", "21310"]), regions)
-    with pytest.raises(InputError, match="cannot tell"):
+    with pytest.raises(InputError, match="cannot tell.*region_code_system"):
         match_regions(pd.Series(["11230"]), regions)
-    row = match_regions(pd.Series(["11230"]), regions, code_system="mois").rows.iloc[0]
-    assert row["region_code"] == "11230"  # 동대문구 in MOIS codes
+
+
+def test_kostat_table_agrees_with_the_layer_by_name(regions):
+    """Every KOSTAT unit maps to one bundled unit whose name agrees; the two exceptions are listed."""
+    table = load_kostat_codes()
+    units = table[table["kind"] == "unit"]
+    assert len(units) == len(regions) == 251 and not units["mois_code"].duplicated().any()
+    layer = regions.set_index("region_code")
+    differ = []
+    for row in units.itertuples():
+        unit = layer.loc[row.mois_code]
+        if row.kostat_name.replace(" ", "") not in (unit.name_ko, unit.parent_city + unit.name_ko):
+            differ.append(row.kostat_code)
+    assert differ == ["31280"]  # 여주시 in KOSTAT 2013, 여주군 in the bundled layer
+    assert set(units.loc[units["note"] != "", "kostat_code"]) == {"31280"}
+    # 8-digit basis: counties +200, cities and districts unchanged
+    codes = dict(zip(table["kostat_code"], table["kostat_code_8"]))
+    assert (codes["21310"], codes["36480"], codes["31011"], codes["11230"]) == ("21510", "36680", "31011", "11230")
+
+
+def test_bundled_layer_against_a_kostat_coded_list_accounts_for_every_row(regions):
+    table = load_kostat_codes()
+    given = pd.concat([table.loc[table["kind"] == "unit", "kostat_code_8"], pd.Series(["00", "36990"])], ignore_index=True)
+    result = match_regions(given, regions)
+    assert len(result.rows) == len(given) == 253
+    assert result.matched == 251 and result.rejected == 2
+    assert sorted(result.rows["region_code"].dropna()) == sorted(regions["region_code"])
+    assert result.rows["reason"].iloc[-1].startswith("KOSTAT code 36990 is not in the bundled KOSTAT table")
 
 
 def test_every_bundled_unit_matches_by_its_current_full_name(regions):

@@ -69,7 +69,8 @@ def read_kosis(path: str | Path, *, encoding: str | None = None) -> KosisTable:
     -------
     KosisTable
         ``sectors`` (``region_name`` or ``region_code``, ``year``, ``ksic``, ``employees``,
-        ``establishments``), ``totals`` (region, ``year``, ``total_employees``) and ``notes``.
+        ``establishments``), ``totals`` (region, ``year``, ``total_employees``, and
+        ``total_establishments`` when the file has them) and ``notes``.
 
     Raises
     ------
@@ -261,7 +262,9 @@ def _tables(records: pd.DataFrame, layout: _Layout, path: Path, notes: list[str]
             notes.append(f"the file has no {measure} values; the column is left empty")
         wide[measure] = wide[measure].astype("Float64").round().astype("Int64")
     sectors = wide[wide["sector"] == "kibs"][[region, "year", "ksic", "employees", "establishments"]]
-    totals = wide[wide["sector"] == "total"].rename(columns={"employees": "total_employees"})[[region, "year", "total_employees"]]
+    totals = wide[wide["sector"] == "total"].rename(columns={"employees": "total_employees", "establishments": "total_establishments"})
+    total_columns = ["total_employees"] + (["total_establishments"] if totals["total_establishments"].notna().any() else [])
+    totals = totals[[region, "year", *total_columns]]
     if not by_code and "region_code" in layout.roles:
         notes.append("the file also has region codes; names are used (KOSIS codes are often KOSTAT statistical codes)")
     if totals.empty:

@@ -17,11 +17,63 @@ import pandas as pd
 from .region_names import split_province
 
 CHANGES_FILE = "region_changes.csv"
+KOSTAT_FILE = "kostat_sigungu.csv"
 
 
 def load_region_changes() -> pd.DataFrame:
     """The bundled crosswalk as text columns (empty string where a value is unknown)."""
-    with resources.files("kibs_spatial.reference").joinpath(CHANGES_FILE).open(encoding="utf-8") as handle:
+    return _reference_table(CHANGES_FILE)
+
+
+def load_kostat_codes() -> pd.DataFrame:
+    """KOSTAT statistical si-gun-gu codes (2013 units) and their MOIS legal codes in the bundled layer.
+
+    Columns ``kostat_code`` (7-digit basis, Gijang-gun 21310), ``kostat_code_8`` (8-digit basis,
+    21510), ``kostat_name``, ``mois_code``, ``mois_name``, ``kind`` (``unit`` or ``city``: a whole
+    city whose districts are units) and ``note``. Built by ``scripts/build_kostat_codes.py``; see
+    ``reference/README.md`` for the source and licence.
+    """
+    return _reference_table(KOSTAT_FILE)
+
+
+def kostat_lookup() -> dict[str, tuple[str, str]]:
+    """KOSTAT code of either basis -> (MOIS code, which basis: ``"7-digit"`` or ``"8-digit"``)."""
+    table = load_kostat_codes()
+    lookup = {c: (m, "8-digit") for c, m in zip(table["kostat_code_8"], table["mois_code"])}
+    lookup.update({c: (m, "7-digit") for c, m in zip(table["kostat_code"], table["mois_code"])})
+    return lookup
+
+
+@dataclass(frozen=True)
+class Merger:
+    """A unit formed in ``year`` by merging the units ``parts`` (codes of the older units)."""
+
+    code: str
+    name: str
+    year: int
+    parts: tuple[str, ...]
+    districts: tuple[tuple[str, str], ...] = ()  # (code, name) of the districts it was divided into that year
+
+
+def load_mergers(changes: pd.DataFrame | None = None) -> list[Merger]:
+    """The ``merge`` rows of the crosswalk grouped by the unit they formed (e.g. 43110 청주시, 2014).
+
+    ``districts`` are the ``split`` rows of the same unit and year (청주시's four new gu).
+    """
+    table = load_region_changes() if changes is None else changes
+    merges = table[(table["change"] == "merge") & (table["new_code"] != "") & (table["old_code"] != "")]
+    splits = table[table["change"] == "split"]
+    mergers = []
+    for code, part in merges.groupby("new_code"):
+        year = part["valid_from"].iloc[0]
+        new = splits[(splits["old_code"] == code) & (splits["valid_from"] == year)]
+        mergers.append(Merger(code, part["new_name"].iloc[0], int(year), tuple(sorted(part["old_code"])),
+                              tuple(zip(new["new_code"], new["new_name"]))))
+    return mergers
+
+
+def _reference_table(name: str) -> pd.DataFrame:
+    with resources.files("kibs_spatial.reference").joinpath(name).open(encoding="utf-8") as handle:
         return pd.read_csv(handle, dtype=str, keep_default_na=False)
 
 

@@ -9,8 +9,11 @@ their newer form (``강원특별자치도``), districts may come with or without
 (``수원시 장안구``, ``수원시장안구``, ``장안구`` when unique) and a missing 시/군/구 suffix is tolerated.
 Names found in several provinces (``중구``, ``고성군``, ``광주시``) are resolved only by the province in the
 row or ``context_sido``. Codes: MOIS legal codes are matched (newer codes through the crosswalk,
-``51110`` → ``42110``); KOSTAT statistical codes are detected and refused, since the two systems
-collide (11230 is 강남구 in KOSTAT codes and 동대문구 in MOIS codes).
+``51110`` → ``42110``); KOSTAT statistical codes (7-digit basis, 기장군 21310, or 8-digit basis,
+21510) are detected, or declared with ``code_system="kostat"``, and translated to MOIS codes with
+the bundled table ``reference/kostat_sigungu.csv`` (method ``kostat``). The two systems collide
+(11230 is 강남구 in KOSTAT codes and 동대문구 in MOIS codes), so a column mixing them, or codes that
+could be either, stop with an error instead of a five-digit join.
 
 Examples
 --------
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import InputError
-from .region_crosswalk import Crosswalk
+from .region_crosswalk import Crosswalk, kostat_lookup
 from .region_names import (
     KOSTAT_ONLY_PREFIXES, MOIS_ONLY_PREFIXES, NATIONAL_NAMES, clean_code, compact,
     normalise, province_code, province_name, split_province, stem,
@@ -35,6 +38,7 @@ from .region_names import (
 
 RESULT_COLUMNS = ["given", "region_code", "status", "method", "reason", "candidates", "aggregate_codes"]
 CODE_SYSTEMS = ("mois", "kostat")
+CODE_SYSTEM_CHOICES = ("auto", *CODE_SYSTEMS)
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,8 @@ def match_regions(
     regions : pandas.DataFrame
         The layer: ``region_code`` and ``name_ko``; ``sido_code``, ``parent_city``, ``parent_code``,
         ``full_name_ko`` and ``name_en`` are used when present (see ``load_bundled_regions``).
-    code_system : {"mois", "kostat"}, optional
-        System of code values; detected from the codes when omitted.
+    code_system : {"auto", "mois", "kostat"}, optional
+        System of code values; detected from the codes when omitted or ``"auto"``.
     context_sido : pandas.Series, optional
         Province of each row (name, alias or code), aligned with ``given`` by position, used to
         resolve names found in several provinces.
@@ -87,11 +91,13 @@ def match_regions(
     Raises
     ------
     InputError
-        When the codes are KOSTAT statistical codes (a KOSTAT → MOIS crosswalk is needed), mix
-        both systems, or cannot be told apart.
+        When the codes mix both systems or cannot be told apart, or when they are MOIS codes and
+        the layer is coded in KOSTAT codes.
     """
+    if code_system == "auto":
+        code_system = None
     if code_system is not None and code_system not in CODE_SYSTEMS:
-        raise InputError(f"unknown code system {code_system!r}; use one of {', '.join(CODE_SYSTEMS)}")
+        raise InputError(f"unknown code system {code_system!r}; use one of {', '.join(CODE_SYSTEM_CHOICES)}")
     layer = _Layer(regions)
     values = list(given)
     contexts = list(context_sido) if context_sido is not None else [None] * len(values)
@@ -99,38 +105,57 @@ def match_regions(
         raise InputError(f"context_sido has {len(contexts)} values for {len(values)} regions")
     codes = [clean_code(v) for v in values if _is_code(v)]
     system = detect_code_system(codes, layer.codes, code_system) if codes else None
-    rows = [_match_one(v, c, layer) for v, c in zip(values, contexts)]
+    translate = system == "kostat" and _layer_system(layer.codes) != "kostat"
+    if system == "mois" and _layer_system(layer.codes) == "kostat":
+        raise InputError("the region codes are MOIS legal codes but the boundary layer is coded in KOSTAT statistical "
+                         "codes; give region names, or boundaries coded in MOIS legal codes")
+    rows = [_match_one(v, c, layer, translate) for v, c in zip(values, contexts)]
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS[1:], index=given.index)
     frame.insert(0, "given", given)
     return MatchResult(frame, system)
 
 
 def detect_code_system(codes: list[str], layer_codes: set[str], declared: str | None = None) -> str:
-    """``"mois"`` for MOIS legal codes; raise :class:`InputError` for KOSTAT, mixed or undecidable sets."""
+    """``"mois"`` or ``"kostat"`` for a list of codes; raise :class:`InputError` for mixed or undecidable sets.
+
+    A five-digit code is KOSTAT when its province prefix exists only there (21-25, 32-35, 37-39) or
+    its last three digits are below 110 (11010 종로구, 31011 수원시 장안구); it is MOIS when its prefix
+    exists only there (27, 28, 30, 41-48, 50-52), when it is a Seoul code above 11250, or when it is
+    a unit of the layer with the prefix 26, 29 or 36. Other codes (11110 ... 11250, 31110) exist in
+    both systems; a set made only of them needs ``declared``.
+    """
+    if declared in CODE_SYSTEMS:
+        return declared
     five = [c for c in codes if len(c) == 5 and c.isdigit()]
     kostat = [c for c in five if c[:2] in KOSTAT_ONLY_PREFIXES or int(c[2:]) < 110]
     mois = [c for c in five if c[:2] in MOIS_ONLY_PREFIXES or (c[:2] == "11" and int(c) > 11250)
             or (c in layer_codes and c[:2] in ("26", "29", "36"))]
-    if declared == "kostat" or (kostat and not mois and declared != "mois"):
-        example = ", ".join(kostat[:3]) or ", ".join(five[:3])
-        raise InputError(
-            f"region codes look like KOSTAT statistical codes (e.g. {example}), but the boundaries use MOIS legal codes "
-            "and the two systems collide (KOSTAT 11230 = 강남구, MOIS 11230 = 동대문구). A KOSTAT -> MOIS crosswalk is "
-            "needed and none is bundled: give region names instead of codes, or convert the codes to MOIS legal codes"
-        )
-    if declared == "mois":
-        return "mois"
     if kostat and mois:
         raise InputError(
             f"region codes mix KOSTAT statistical codes (e.g. {', '.join(kostat[:3])}) and MOIS legal codes "
-            f"(e.g. {', '.join(mois[:3])}); use one system — the boundaries use MOIS legal codes"
+            f"(e.g. {', '.join(mois[:3])}) in one column; the systems collide (KOSTAT 11230 = 강남구, MOIS 11230 = "
+            "동대문구), so use one system in the file"
         )
+    if kostat:
+        return "kostat"
     if five and not mois:
         raise InputError(
             f"cannot tell whether region codes {', '.join(five[:5])} are MOIS legal or KOSTAT statistical codes "
-            "(they exist in both systems with different meanings); pass code_system='mois' if they are MOIS legal codes"
+            "(they exist in both systems with different meanings); set region_code_system = \"mois\" or \"kostat\" "
+            "in the [data] section of the config (code_system= in Python)"
         )
     return "mois"
+
+
+def _layer_system(codes: set[str]) -> str | None:
+    """The code system of the layer's own codes, ``None`` when they are not Korean si-gun-gu codes."""
+    five = [c for c in codes if len(c) == 5 and c.isdigit()]
+    if not five:
+        return None
+    try:
+        return detect_code_system(five, set(codes))
+    except InputError:
+        return None
 
 
 class _Layer:
@@ -138,7 +163,7 @@ class _Layer:
 
     def __init__(self, regions: pd.DataFrame):
         frame = regions.drop(columns="geometry", errors="ignore").copy()
-        for column in ("parent_city", "parent_code", "full_name_ko", "name_en"):
+        for column in ("name_ko", "parent_city", "parent_code", "full_name_ko", "name_en"):  # a user layer may lack them
             frame[column] = frame[column].fillna("").astype(str) if column in frame else ""
         frame["region_code"] = frame["region_code"].astype(str)
         frame["sido_code"] = frame["sido_code"].astype(str) if "sido_code" in frame else frame["region_code"].str[:2]
@@ -183,11 +208,13 @@ def _row(code=None, status="rejected", method=None, reason=None, candidates=(), 
     return [code, status, method, reason, "; ".join(candidates) or None, ";".join(aggregate) or None]
 
 
-def _match_one(value: object, context: object, layer: _Layer) -> list:
+def _match_one(value: object, context: object, layer: _Layer, translate: bool = False) -> list:
     if pd.isna(value) or not compact(value):
         return _row(reason="empty region")
     if compact(value).lower() in NATIONAL_NAMES:
         return _row(method="national", reason=f"national total row {normalise(value)!r}, not a si-gun-gu")
+    if _is_code(value) and translate:
+        return _match_kostat(clean_code(value), layer)
     if _is_code(value):
         return _match_code(clean_code(value), layer)
     sido = province_code(context) if context is not None and not pd.isna(context) else None
@@ -205,6 +232,25 @@ def _match_code(code: str, layer: _Layer) -> list:
     if found is not None:
         return _from_crosswalk(found, f"code {code}", layer)
     return _row(method="code", reason=f"region code {code} is not a unit of the layer (MOIS legal codes, e.g. 11680 for 강남구)")
+
+
+def _match_kostat(code: str, layer: _Layer) -> list:
+    """A KOSTAT statistical code, through ``reference/kostat_sigungu.csv``, then as the MOIS code."""
+    if len(code) == 2:
+        return _row(method="kostat", reason=f"province code {code}: a province total row, not a si-gun-gu")
+    found = _KOSTAT.get(code)
+    if found is None:
+        return _row(method="kostat", reason=f"KOSTAT code {code} is not in the bundled KOSTAT table (si-gun-gu of 2013, "
+                    "7- and 8-digit bases); give the region name instead")
+    mois, basis = found
+    row = _match_code(mois, layer)
+    note = f"KOSTAT {code} ({basis} basis) = MOIS {mois}"
+    row[2] = "kostat"
+    row[3] = f"{note}; {row[3]}" if row[3] else note
+    return row
+
+
+_KOSTAT = kostat_lookup()
 
 
 def _match_name(name: str, context: str | None, layer: _Layer) -> list:

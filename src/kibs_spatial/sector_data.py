@@ -10,7 +10,8 @@ Tidy sector table, one row per region, year and sector (CSV in UTF-8 or CP949, o
 ``establishments`` number of establishments (integer >= 0; empty = missing)
 =================  =========================================================================
 
-Totals table: ``region_code`` (or ``region_name``), ``year``, ``total_employees`` (all industries).
+Totals table: ``region_code`` (or ``region_name``), ``year``, ``total_employees`` (all industries),
+optionally ``total_establishments`` (all industries; needed for the establishment LQ).
 
 Every problem raises :class:`~kibs_spatial.errors.InputError` naming the file, the line and the
 column. Line numbers count the header as line 1, as a spreadsheet does.
@@ -114,6 +115,8 @@ def _check_totals(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     frame = frame.copy()
     frame["year"] = _integers(frame, "year", path, allow_missing=False)
     frame["total_employees"] = _integers(frame, "total_employees", path, allow_missing=True)
+    if "total_establishments" in frame.columns:
+        frame["total_establishments"] = _integers(frame, "total_establishments", path, allow_missing=True)
     _check_duplicates(frame, path, ["year"])
     return frame
 
