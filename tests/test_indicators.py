@@ -1,4 +1,4 @@
-"""Location quotients, shares and growth against a table computed by hand."""
+"""Location quotients, shares, growth, shift-share and concentration against tables computed by hand."""
 
 import math
 
@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kibs_spatial.indicators import compound_annual_growth, compute_indicators, location_quotient
+from kibs_spatial.concentration import concentration_table, hoover_coefficient, locational_gini
+from kibs_spatial.indicators import (
+    compound_annual_growth,
+    compute_indicators,
+    empirical_bayes_lq,
+    location_quotient,
+    lq_confidence_interval,
+    lq_growth_quadrant,
+    shift_share,
+)
 from kibs_spatial.sectors import get_sectors
 
 
@@ -64,3 +73,135 @@ def test_region_without_rows_is_missing_not_zero():
     sectors, totals = _tables()
     result = compute_indicators(sectors, totals, ["A", "B", "C", "D", "E"], get_sectors(["732"]), (2012, 2022)).set_index("region_code")
     assert result.loc["E", ["employees", "establishments", "lq"]].isna().all()
+
+
+# --- Extended indicators on a second hand-computed table -------------------------------------
+# Five regions, total employment 100 each in 2012 and 110 in 2022 (study-area growth g = 0.1).
+# Sector 732: 2012 = 20, 10, 10, 40, 0 (sum 80); 2022 = 40, 10, 15, 40, 0 (sum 105): g_s = 0.3125.
+# Region M has 5 employees in 2012 and a suppressed 2022 count: it must stay out of the growth sums.
+# Total establishments 10 each; sector establishments 2022 = 4, 1, 2, 3, 0 (sum 10): national 0.2.
+def _growth_tables():
+    codes = ["A", "B", "C", "D", "Z", "M"]
+    sectors = pd.DataFrame({
+        "region_code": codes * 2, "year": [2012] * 6 + [2022] * 6, "ksic": "732",
+        "employees": [20, 10, 10, 40, 0, 5, 40, 10, 15, 40, 0, None],
+        "establishments": [2, 1, 1, 3, 0, 1, 4, 1, 2, 3, 0, None],
+    })
+    totals = pd.DataFrame({
+        "region_code": codes * 2, "year": [2012] * 6 + [2022] * 6,
+        "total_employees": [100] * 6 + [110] * 6, "total_establishments": [10] * 12,
+    })
+    return compute_indicators(sectors, totals, codes, get_sectors(["732"]), (2012, 2022)).set_index("region_code")
+
+
+def test_growth_against_the_national_sector_growth():
+    t = _growth_tables()
+    national = 1.3125 ** 0.1 - 1  # 105 / 80 over the regions known in both years (M left out)
+    assert t["cagr_national"].tolist() == pytest.approx([national] * 6)
+    assert t.loc["A", "cagr_diff"] == pytest.approx(2 ** 0.1 - 1 - national)
+    assert t.loc["B", "cagr_diff"] == pytest.approx(-national)
+    assert math.isnan(t.loc["Z", "cagr_diff"]) and math.isnan(t.loc["M", "cagr_diff"])
+    assert t.loc["M", ["lq", "lq_eb", "lq_ci_low", "share"]].isna().all()  # suppressed stays missing
+
+
+def test_shift_share_by_hand():
+    t = _growth_tables()
+    # NS = E0 * 0.1; IM = E0 * (0.3125 - 0.1); RS = E1 - E0 * 1.3125
+    assert t.loc[list("ABCDZ"), "ss_national"].tolist() == pytest.approx([2.0, 1.0, 1.0, 4.0, 0.0])
+    assert t.loc[list("ABCDZ"), "ss_industry_mix"].tolist() == pytest.approx([4.25, 2.125, 2.125, 8.5, 0.0])
+    assert t.loc[list("ABCDZ"), "ss_regional_shift"].tolist() == pytest.approx([13.75, -3.125, 1.875, -12.5, 0.0])
+    assert t.loc["M", ["ss_national", "ss_industry_mix", "ss_regional_shift"]].isna().all()
+    parts = t[["ss_national", "ss_industry_mix", "ss_regional_shift"]].sum(axis=1)
+    assert parts.loc[list("ABCDZ")].tolist() == pytest.approx([20.0, 0.0, 5.0, 0.0, 0.0])
+
+
+def test_lq_growth_quadrants():
+    t = _growth_tables()
+    # LQ 2022 = E / 105 * 5: A 1.90 and D 1.90 specialised; B 0.48, C 0.71 not.
+    assert t.loc["A", "lq"] == pytest.approx(40 / 105 * 5)
+    assert t.loc[list("ABCD"), "lq_growth_quadrant"].tolist() == ["star", "transforming", "emerging", "mature"]
+    assert t.loc["Z", "lq_growth_quadrant"] is None and t.loc["M", "lq_growth_quadrant"] is None
+
+
+def test_establishment_lq():
+    t = _growth_tables()
+    assert t.loc[list("ABCDZ"), "lq_est"].tolist() == pytest.approx([2.0, 0.5, 1.0, 1.5, 0.0])
+    assert math.isnan(t.loc["M", "lq_est"])
+
+
+def test_establishment_lq_is_missing_without_total_establishments():
+    sectors, totals = _tables()
+    result = compute_indicators(sectors, totals, ["A", "B", "C", "D"], get_sectors(["732"]), (2012, 2022))
+    assert result["lq_est"].isna().all()
+
+
+def test_empirical_bayes_lq_by_hand():
+    # b = 50 / 1000 = 0.05; s2 = (100 * 0.05^2 + 0 + 700 * (30/700 - 0.05)^2) / 1000 = 0.00028571;
+    # a = s2 - 0.05 / (1000 / 3) = 0.00013571; w_A = a / (a + 0.05 / 100) = 0.21348.
+    employees, totals = pd.Series([10.0, 10.0, 30.0]), pd.Series([100.0, 200.0, 700.0])
+    s2 = (100 * 0.05 ** 2 + 700 * (30 / 700 - 0.05) ** 2) / 1000
+    a = s2 - 0.05 / (1000 / 3)
+    expected = [(0.05 + a / (a + 0.05 / t) * (e / t - 0.05)) / 0.05 for e, t in zip([10, 10, 30], [100, 200, 700])]
+    lq_eb = empirical_bayes_lq(employees, totals)
+    assert lq_eb.tolist() == pytest.approx(expected)
+    assert lq_eb.iloc[0] == pytest.approx(1.213483, abs=1e-6)
+    assert lq_eb.iloc[1] == pytest.approx(1.0)  # a region at the pooled rate does not move
+
+
+def test_empirical_bayes_lq_matches_esda():
+    from esda.smoothing import Empirical_Bayes
+
+    rng = np.random.default_rng(5)
+    totals = rng.integers(200, 50_000, 60).astype(float)
+    employees = rng.binomial(totals.astype(int), rng.uniform(0.001, 0.02, 60)).astype(float)
+    reference = Empirical_Bayes(employees, totals).r.ravel() / (employees.sum() / totals.sum())
+    assert empirical_bayes_lq(pd.Series(employees), pd.Series(totals)).to_numpy() == pytest.approx(reference)
+
+
+def test_empirical_bayes_lq_shrinks_fully_when_the_variance_is_all_noise():
+    # rates 0.01 and 0.015: s2 = 5.56e-6 < b / mean(T) = 8.89e-5, so a = 0 and every LQ becomes 1
+    lq_eb = empirical_bayes_lq(pd.Series([1.0, 3.0, np.nan]), pd.Series([100.0, 200.0, 50.0]))
+    assert lq_eb.iloc[:2].tolist() == pytest.approx([1.0, 1.0])
+    assert math.isnan(lq_eb.iloc[2])
+
+
+def test_lq_confidence_interval_by_hand():
+    low, high = lq_confidence_interval(pd.Series([10.0, 0.0, 40.0]), pd.Series([100.0, 200.0, 700.0]))
+    # A: LQ 2, se = sqrt(1/10 - 1/100 + 1/50 - 1/1000) = sqrt(0.109)
+    se = math.sqrt(0.109)
+    assert low.iloc[0] == pytest.approx(2 * math.exp(-1.959964 * se), rel=1e-6)
+    assert high.iloc[0] == pytest.approx(2 * math.exp(1.959964 * se), rel=1e-6)
+    assert math.isnan(low.iloc[1]) and math.isnan(high.iloc[1])  # no employees, no log interval
+
+
+def test_lq_growth_quadrant_boundaries_count_as_high():
+    quadrant = lq_growth_quadrant(pd.Series([1.0, 1.0, 0.99, np.nan]), pd.Series([0.0, -0.01, 0.0, 0.1]))
+    assert quadrant.tolist() == ["star", "mature", "emerging", None]
+
+
+def test_shift_share_components():
+    ss = shift_share(pd.Series([100.0, np.nan]), pd.Series([150.0, 10.0]), national_growth=0.1, sector_growth=0.3)
+    assert (ss.national.iloc[0], ss.industry_mix.iloc[0], ss.regional_shift.iloc[0]) == pytest.approx((10.0, 20.0, 20.0))
+    assert math.isnan(ss.regional_shift.iloc[1])
+
+
+def test_hoover_and_locational_gini_by_hand():
+    employees = pd.Series([40.0, 10.0, 15.0, 40.0, 0.0, np.nan])
+    totals = pd.Series([110.0] * 6)
+    # e = (8, 2, 3, 8, 0) / 21, t = 1/5 each: sum |e - t| = (19 + 11 + 6 + 19 + 21) / 105
+    assert hoover_coefficient(employees, totals) == pytest.approx(38 / 105)
+    # sorted by LQ: Z, B, C, A, D; Y = 0, 2/21, 5/21, 13/21, 1; G = 1 - 0.2 * (2 + 7 + 18 + 34) / 21
+    assert locational_gini(employees, totals) == pytest.approx(1 - 0.2 * 61 / 21)
+    even = pd.Series([10.0, 20.0]), pd.Series([100.0, 200.0])
+    assert hoover_coefficient(*even) == pytest.approx(0.0) and locational_gini(*even) == pytest.approx(0.0)
+
+
+def test_concentration_table():
+    t = _growth_tables().reset_index()
+    table = concentration_table(t, get_sectors(["732"]), (2012, 2022)).iloc[0]
+    assert (table["employees_national_start"], table["employees_national_end"]) == (80, 105)
+    assert table["cagr_national"] == pytest.approx(1.3125 ** 0.1 - 1)
+    assert table["hoover"] == pytest.approx(38 / 105) and table["regions"] == 5
+    # 2012: e = (20, 10, 10, 40, 0, 5) / 85, t = 1/6 each
+    e = np.array([20, 10, 10, 40, 0, 5]) / 85
+    assert table["hoover_start"] == pytest.approx(0.5 * np.abs(e - 1 / 6).sum())

@@ -17,7 +17,9 @@ Model, per region ``i`` and sector ``s``:
 - employees ~ Poisson(mu_is x lognormal noise, sigma 0.2); establishments ~ Poisson(employees /
   average size of the sector's establishments), at least one where there are employees;
 - the later year multiplies ``mu`` by the sector's national growth, an extra boost around growth
-  anchors (Pangyo in Bundang-gu, Mapo-gu, Hwaseong-si) and fresh noise; totals grow by about 10 %.
+  anchors (Pangyo in Bundang-gu, Mapo-gu, Hwaseong-si) and fresh noise; totals grow by about 10 %;
+- total establishments (all industries) = total employment / 4.4 x lognormal noise (sigma 0.1),
+  from a second stream of the seed so the other values do not depend on it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ DEMO_SEED = 20140582
 DEMO_YEARS = (2012, 2022)
 SECTOR_FILE = "kibs_synthetic_sectors.csv"
 TOTALS_FILE = "kibs_synthetic_totals.csv"
+_EMPLOYEES_PER_ESTABLISHMENT = 4.4  # all industries, roughly the Korean average
 METADATA_FILE = "kibs_synthetic_metadata.json"
 
 # national share of total employment, average employees per establishment, growth 2012 -> 2022
@@ -91,7 +94,7 @@ _URBAN_SCALING = 0.2
 @dataclass(frozen=True)
 class DemoData:
     sectors: pd.DataFrame  # region_code, region_name, year, ksic, employees, establishments
-    totals: pd.DataFrame  # region_code, region_name, year, total_employees
+    totals: pd.DataFrame  # region_code, region_name, year, total_employees, total_establishments
     metadata: dict
 
 
@@ -118,7 +121,9 @@ def generate_demo_data(regions: gpd.GeoDataFrame, seed: int = DEMO_SEED, years: 
                 "region_code": codes, "region_name": names, "year": year, "ksic": sector.ksic,
                 "employees": employees.astype(np.int64), "establishments": establishments.astype(np.int64),
             }))
-    return DemoData(pd.concat(sector_rows, ignore_index=True), pd.concat(total_rows, ignore_index=True), _metadata(seed, years))
+    totals = pd.concat(total_rows, ignore_index=True)
+    totals["total_establishments"] = _total_establishments(totals["total_employees"].to_numpy(), seed)
+    return DemoData(pd.concat(sector_rows, ignore_index=True), totals, _metadata(seed, years))
 
 
 def save_demo_data(data: DemoData, folder: str | Path) -> list[Path]:
@@ -128,6 +133,12 @@ def save_demo_data(data: DemoData, folder: str | Path) -> list[Path]:
         write_csv(folder / TOTALS_FILE, data.totals),
         write_text(folder / METADATA_FILE, json.dumps(data.metadata, ensure_ascii=False, indent=2) + "\n"),
     ]
+
+
+def _total_establishments(total_employees: np.ndarray, seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, 1])
+    noise = rng.lognormal(0.0, 0.1, len(total_employees))
+    return np.maximum(1, np.round(total_employees / _EMPLOYEES_PER_ESTABLISHMENT * noise)).astype(np.int64)
 
 
 def _total_employment(regions: gpd.GeoDataFrame, rng: np.random.Generator) -> np.ndarray:
