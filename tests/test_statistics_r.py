@@ -6,7 +6,6 @@ the tests skip locally but FAIL when the environment variable CI is set.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from system_programs import require  # noqa: E402
 from test_statistics_support import idw_knn_w, lattice_w, skewed_values, voronoi_w  # noqa: E402
 
 from kibs_spatial.statistics import adjust_pvalues, local_statistics  # noqa: E402
@@ -42,12 +42,8 @@ def _require_r() -> str:
         [rscript, "-e", "quit(status = !requireNamespace('spdep', quietly = TRUE))"],
         capture_output=True,
     ).returncode == 0
-    if ok:
-        return rscript
-    message = "Rscript with spdep not available (apt-get install r-base-core r-cran-spdep)"
-    if os.environ.get("CI"):
-        pytest.fail(message + " -- required in CI")
-    pytest.skip(message)
+    require(ok, "Rscript with spdep not available (apt-get install r-base-core r-cran-spdep)")
+    return rscript
 
 
 def _run_r(tmp_path: Path, w, values: np.ndarray, pvalues=None) -> dict[str, pd.DataFrame]:
