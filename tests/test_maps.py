@@ -186,7 +186,9 @@ def test_tooltips_carry_names_and_statistics(written, regions):
         for label in ("Employees:", "LQ:", "LISA:", "Gi*: z", "q ", "capital region"):
             assert label in tip
     assert "LISA: HH (p 0.001, q 0.002)" in features[0]["properties"]["tip"]
-    assert "Gi*: z -3.00 (q 0.020)" in features[0]["properties"]["tip"]
+    assert "Gi*: z -3.00 (p 0.010, q 0.020)" in features[0]["properties"]["tip"]
+    missing = features[6]["properties"]["tip"]  # row 6: LISA p and q and Gi* z and q are missing
+    assert "LISA: undefined (p –, q –)" in missing and "Gi*: z – (p 0.010, q –)" in missing
 
 
 def test_names_cannot_break_out_of_the_script(written, tmp_path, regions, results, sido):
@@ -215,7 +217,7 @@ def test_legend_labels_and_conventional_colours(written):
                   "isolated (no neighbours)", "promising cluster location", "province (sido) boundary",
                   "≤ 0.50", "0.80 – 1.25", "> 4.00", "fixed breaks 0.5 / 0.8 / 1.25 / 2 / 4"):
         assert label in text, label
-    for colour in ("#d7191c", "#2c7bb6", "#abd9e9", "#fdae61", "#d9d9d9", "#969696"):
+    for colour in ("#d7191c", "#2c7bb6", "#abd9e9", "#f1b6da", "#d9d9d9", "#969696"):
         assert colour in text
 
 
@@ -307,3 +309,102 @@ def test_map_is_measured_again_after_the_page_layout(written):
     script = text[text.index("function fit()"):]
     assert script.index("invalidateSize()") < script.index("fitBounds(")
     assert 'addEventListener("load", fit)' in text
+
+
+# --- the contrast page: professional against technology KIBS, Gangnam area outlined --------------
+
+CONTRAST_AREA = ("11001", "11002")
+
+
+def with_totals(results: pd.DataFrame) -> pd.DataFrame:
+    codes = sorted(results["region_code"].unique())
+    totals = {code: 10_000.0 * (k + 1) for k, code in enumerate(codes)}
+    return results.assign(total_employees=results["region_code"].map(totals))
+
+
+@pytest.fixture(scope="module")
+def with_contrast(tmp_path_factory, regions, results, sido) -> list[Path]:
+    return build(tmp_path_factory.mktemp("contrast"), regions, with_totals(results), sido,
+                 contrast_area=CONTRAST_AREA)
+
+
+def test_contrast_page_is_written_last_and_linked_from_the_index(with_contrast):
+    assert [p.name for p in with_contrast][0] == "index.html" and with_contrast[-1].name == "contrast.html"
+    assert sorted(p.name for p in with_contrast[0].parent.iterdir()) == sorted(p.name for p in with_contrast)
+    index = with_contrast[0].read_text(encoding="utf-8")
+    assert 'href="contrast.html"' in index and "Professional against technology KIBS" in index
+
+
+def test_index_without_contrast_does_not_link_it(written):
+    assert "contrast.html" not in written[0].read_text(encoding="utf-8")
+
+
+def test_contrast_page_two_synced_maps_sharing_the_region_data(with_contrast, regions):
+    text = with_contrast[-1].read_text(encoding="utf-8")
+    assert len(re.findall(r"= L\.map\(", text)) == 2
+    assert 'target.setView(source.getCenter(), source.getZoom(), {animate: false})' in text
+    assert "Leaflet.Sync" not in text and ".sync(" not in text  # no CDN plugin
+    collections = embedded_collections(text)
+    features = collections["kibs_contrast"]["features"]
+    assert [f["properties"]["code"] for f in features] == regions["region_code"].tolist()
+    assert len(re.findall(r"L\.geoJson\(kibs_contrast_\w+,", text)) == 2  # one LQ layer per side
+    assert len(collections["kibs_area"]["features"]) == 1
+    assert "Professional KIBS: LQ" in text and "Technology KIBS: LQ" in text
+    assert "Synthetic demo data — not findings" in text
+    for key, value in RUN_INFO.items():
+        assert f"<b>{key}</b>: {value}" in text
+
+
+def test_contrast_page_fetches_nothing(with_contrast):
+    text = with_contrast[-1].read_text(encoding="utf-8")
+    assert not re.findall(r'(?:<script[^>]*src|<link[^>]*href|url\()\s*=?\s*["\']?(?:https?:)?//', text)
+    assert "url(images/" not in text  # Leaflet's control icons are inlined as data: URIs
+    assert text.count("</script>") == len(re.findall(r"<script\b", text))
+
+
+def test_contrast_classes_follow_the_combined_lq(with_contrast, regions, results):
+    """One sector per kind here (62 technology, 7153 professional): the combined LQ is that
+    sector's employees over the unit's total, over the national ratio."""
+    features = embedded_collections(with_contrast[-1].read_text(encoding="utf-8"))["kibs_contrast"]["features"]
+    table = with_totals(results)
+    for ksic, key in (("62", "lq_t"), ("7153", "lq_p")):
+        rows = table[table["ksic"] == ksic].set_index("region_code").reindex(regions["region_code"])
+        known = rows["employees"].notna()
+        national = rows["employees"][known].sum() / rows["total_employees"][known].sum()
+        lq = rows["employees"] / rows["total_employees"] / national
+        assert [f["properties"][key] for f in features] == lq_class_keys(lq)
+    assert features[6]["properties"]["lq_t"] == "na"  # sector 62 employees missing in row 6
+    assert features[0]["properties"]["lq_p"] == "na"  # sector 7153 has no row for 11001
+    assert "Gangnam area" in features[0]["properties"]["tip"]
+
+
+def test_combined_lq_by_hand():
+    from kibs_spatial.maps.contrast_page import kind_lq
+
+    frame = gpd.GeoDataFrame({"region_code": ["A", "B", "C"]}, geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:5179")
+    totals = {"A": 100.0, "B": 200.0, "C": 100.0}
+    rows = [("A", "711", 10.0), ("B", "711", 0.0), ("C", "711", 10.0), ("A", "713", 10.0), ("B", "713", 20.0),
+            ("C", "713", np.nan), ("A", "62", 5.0), ("B", "62", 5.0), ("C", "62", 10.0)]
+    results = pd.DataFrame(rows, columns=["region_code", "ksic", "employees"])
+    results["total_employees"] = results["region_code"].map(totals)
+    sectors = [SECTORS_BY_CODE[c] for c in ("711", "713", "62")]
+    prof = kind_lq(frame, results, sectors, "professional", ["A"])
+    # A: 20/100 over 40/300 = 1.5; B: 20/200 over 40/300 = 0.75; C: 713 missing -> no value
+    np.testing.assert_allclose(prof.employees, [20.0, 20.0, np.nan])
+    np.testing.assert_allclose(prof.lq, [1.5, 0.75, np.nan])
+    assert (prof.area_lq, prof.rest_lq) == pytest.approx((1.5, 0.75))
+    tech = kind_lq(frame, results, sectors, "technology", ["A"])
+    np.testing.assert_allclose(tech.lq, [1.0, 0.5, 2.0])  # national 20/400
+    assert (tech.area_lq, tech.rest_lq) == pytest.approx((1.0, 1.0))
+
+
+def test_contrast_area_missing_from_the_layer_only_drops_the_outline(tmp_path, regions, results):
+    with pytest.warns(UserWarning, match="without the Gangnam area outline"):
+        written = build(tmp_path, regions, with_totals(results), contrast_area=("11680", "11650"))
+    text = written[-1].read_text(encoding="utf-8")
+    assert "kibs_area" not in text and "not in this boundary layer" in text
+
+
+def test_contrast_page_needs_total_employment(tmp_path, regions, results):
+    with pytest.raises(InputError, match="total_employees"):
+        build(tmp_path, regions, results, contrast_area=CONTRAST_AREA)

@@ -8,21 +8,25 @@ No base map is loaded unless ``tiles`` is given. See docs/MAPS.md.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from ..contrast import gangnam_area
+from ..errors import InputError
 from ..outputs import write_text
 from ..sectors import Sector
 from .features import (REGION_COLUMNS, RESULT_COLUMNS, feature_collection_json, require_columns,
                        require_unique_codes, sector_table)
+from .contrast_page import CONTRAST_FILE, contrast_page_html
 from .index_page import index_page_html
 from .pages import sector_file_name, sector_page_html, sector_summary
 from .web_geometry import DEFAULT_TOLERANCE_M, web_geometry
 
-__all__ = ["write_maps", "sector_file_name", "SIDO_TOLERANCE_M"]
+__all__ = ["write_maps", "sector_file_name", "SIDO_TOLERANCE_M", "CONTRAST_FILE"]
 
 SIDO_TOLERANCE_M = 500.0
 SIDO_MIN_PART_M2 = 1e6
@@ -39,8 +43,9 @@ def _sido_json(sido: gpd.GeoDataFrame | None) -> str | None:
 def write_maps(regions: gpd.GeoDataFrame, results: pd.DataFrame, sectors: Sequence[Sector],
                run_info: Mapping[str, str], maps_dir: Path, *, synthetic: bool,
                sido: gpd.GeoDataFrame | None = None, tiles: str | None = None,
-               tolerance_m: float = DEFAULT_TOLERANCE_M) -> list[Path]:
-    """Write ``maps_dir/index.html`` and one ``sector_<ksic>.html`` per sector; return their paths.
+               tolerance_m: float = DEFAULT_TOLERANCE_M, contrast_area: Sequence[str] | None = None) -> list[Path]:
+    """Write ``maps_dir/index.html``, one ``sector_<ksic>.html`` per sector and, with
+    ``contrast_area``, ``contrast.html``; return their paths, index first, contrast page last.
 
     Parameters
     ----------
@@ -65,6 +70,11 @@ def write_maps(regions: gpd.GeoDataFrame, results: pd.DataFrame, sectors: Sequen
         need no tile server.
     tolerance_m
         Simplification tolerance in metres, applied before reprojecting to EPSG:4326.
+    contrast_area
+        Unit codes of the Gangnam area (``[contrast] area``). When given, the contrast page
+        (professional against technology KIBS, side by side) is written and linked from the
+        index; ``results`` then needs ``total_employees``. Codes missing from ``regions`` only
+        drop the outline (with a warning).
     """
     require_columns(regions, REGION_COLUMNS, "the regions layer")
     require_columns(results, RESULT_COLUMNS, "the results table")
@@ -79,5 +89,23 @@ def write_maps(regions: gpd.GeoDataFrame, results: pd.DataFrame, sectors: Sequen
         page = sector_page_html(sector, table, regions, geometry, sido_json, run_info,
                                 synthetic=synthetic, tiles=tiles)
         written.append(write_text(maps_dir / sector_file_name(sector), page))
-    index = write_text(maps_dir / "index.html", index_page_html(summaries, run_info, synthetic=synthetic))
+    contrast_file = None
+    if contrast_area is not None:
+        page = _contrast_page(regions, results, sectors, geometry, sido_json, run_info, tuple(contrast_area),
+                              synthetic=synthetic, tiles=tiles)
+        written.append(write_text(maps_dir / CONTRAST_FILE, page))
+        contrast_file = CONTRAST_FILE
+    index = write_text(maps_dir / "index.html", index_page_html(summaries, run_info, synthetic=synthetic,
+                                                                contrast_file=contrast_file))
     return [index, *written]
+
+
+def _contrast_page(regions, results, sectors, geometry, sido_json, run_info, codes, *, synthetic, tiles) -> str:
+    require_columns(results, ("total_employees",), "the results table (for the contrast page)")
+    try:
+        area = gangnam_area(regions.assign(region_code=regions["region_code"].astype(str)), codes)
+    except InputError as error:
+        warnings.warn(f"contrast page drawn without the Gangnam area outline: {error}", stacklevel=3)
+        area = None
+    return contrast_page_html(regions, results, sectors, geometry, sido_json, run_info, area=area,
+                              area_codes=codes, synthetic=synthetic, tiles=tiles)

@@ -102,7 +102,7 @@ def _fmt_p(value: Any) -> str:
 
 
 def tooltip_html(region: pd.Series, row: pd.Series, lisa_key: str) -> str:
-    """Tooltip of one region: names, size, LQ, LISA class with p and q, Gi* z and q."""
+    """Tooltip of one region: names, size, LQ, LISA class with p and q, Gi* z with p and q."""
     esc = html.escape
     lines = [
         f"<b>{esc(str(region['name_ko']))}</b> {esc(str(region['name_en']))}",
@@ -112,7 +112,7 @@ def tooltip_html(region: pd.Series, row: pd.Series, lisa_key: str) -> str:
         f"LQ: {_fmt(row['lq'], '.2f')} · share of national: {_fmt(_percent(row['share']), '.2f')} %"
         f" · CAGR: {_fmt(_percent(row['cagr']), '.1f')} %",
         f"LISA: {esc(lisa_key)} (p {_fmt_p(row['lisa_p'])}, q {_fmt_p(row['lisa_q'])})",
-        f"Gi*: z {_fmt(row['gi_z'], '.2f')} (q {_fmt_p(row['gi_q'])})",
+        f"Gi*: z {_fmt(row['gi_z'], '.2f')} (p {_fmt_p(row['gi_p'])}, q {_fmt_p(row['gi_q'])})",
     ]
     if row["promising"]:
         lines.append("<b>★ promising cluster location</b>")

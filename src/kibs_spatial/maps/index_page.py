@@ -34,9 +34,17 @@ def _sector_row(summary: SectorSummary) -> str:
             f"<td>{html.escape(s.kind)}</td><td>{html.escape(summary_line(summary))}</td></tr>")
 
 
+def _contrast_html(contrast_file: str | None) -> str:
+    if contrast_file is None:
+        return ""
+    return (f'<p><a href="{html.escape(contrast_file)}"><b>Professional against technology KIBS</b></a>: '
+            "two synchronised maps side by side, the location quotient of each kind of KIBS combined, "
+            "the Gangnam area outlined.</p>")
+
+
 def index_page_html(summaries: Sequence[SectorSummary], run_info: Mapping[str, str], *, synthetic: bool,
-                    title: str = "KIBS cluster maps") -> str:
-    """The complete HTML of the index page."""
+                    title: str = "KIBS cluster maps", contrast_file: str | None = None) -> str:
+    """The complete HTML of the index page; ``contrast_file`` adds a link to the contrast page."""
     banner = synthetic_banner_html() if synthetic else ""
     rows = "\n".join(_sector_row(s) for s in summaries)
     return f"""<!DOCTYPE html>
@@ -52,6 +60,7 @@ def index_page_html(summaries: Sequence[SectorSummary], run_info: Mapping[str, s
 {banner}
 <p>One map per knowledge-intensive business service (KIBS) sector, with layers for the location
 quotient, LISA clusters, Getis-Ord Gi* hot spots and promising cluster locations.</p>
+{_contrast_html(contrast_file)}
 <table>
 <thead><tr><th>KSIC</th><th>Sector</th><th>Kind</th><th>Summary</th></tr></thead>
 <tbody>

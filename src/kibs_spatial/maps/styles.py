@@ -65,7 +65,7 @@ LISA_ENTRIES: tuple[LegendEntry, ...] = (
     LegendEntry("HH", "High-High (HH)", "#d7191c"),
     LegendEntry("LL", "Low-Low (LL)", "#2c7bb6"),
     LegendEntry("LH", "Low-High (LH)", "#abd9e9"),
-    LegendEntry("HL", "High-Low (HL)", "#fdae61"),
+    LegendEntry("HL", "High-Low (HL)", "#f1b6da"),
     LegendEntry("ns", "not significant", "#d9d9d9"),
     LegendEntry("isolated", "isolated (no neighbours)", "#ffffff", line="#000000", weight=1.5, dash="4 3"),
     LegendEntry("undefined", "undefined (missing value)", NO_DATA_COLOUR),
