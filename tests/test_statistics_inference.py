@@ -96,6 +96,15 @@ def test_island_and_missing_value_are_never_significant():
     assert frame.loc[5, "b_lisa_cl"] == "undefined" and frame.loc[5, "b_gi_bin"] == 0
 
 
+def test_column_with_fewer_than_three_values_is_undefined_not_an_error():
+    w = lattice_w(3, 3)
+    values = np.column_stack([np.arange(9.0), np.full(9, np.nan)])
+    values[:2, 1] = [1.0, 2.0]
+    res = local_statistics(w, values, permutations=99, fdr="none")
+    assert set(res.lisa_cl[:, 1]) == {"undefined"} and np.isnan(res.lisa_p[:, 1]).all()
+    assert (res.gi_bin[:, 1] == 0).all() and np.isfinite(res.lisa_p[:, 0]).all()
+
+
 def test_missing_value_equals_dropping_the_unit():
     """A missing unit leaves the pool and the lags: same statistics as without that unit."""
     w = lattice_w(12, 12)
