@@ -1,14 +1,11 @@
 """`kibs-spatial run` end to end on the bundled data, and with an analysis file."""
 
-import math
 
 import pandas as pd
 import pyogrio
 import pytest
 
 from kibs_spatial.cli import main
-from kibs_spatial.config import load_config
-from kibs_spatial.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +19,8 @@ def demo_run(tmp_path_factory):
 def test_geopackage_layers(demo_run):
     gpkg = demo_run / "output" / "kibs_clusters_synthetic.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
-    for name in ("regions", "sector_results", "promising_locations", "global_moran", "join_report", "run_metadata", "sido"):
+    for name in ("regions", "sector_results", "promising_locations", "global_moran", "sector_concentration", "join_report",
+                 "run_metadata", "sido", "gangnam_area"):
         assert name in layers
     info = pyogrio.read_info(gpkg, layer="regions")
     assert info["features"] >= 250 and info["crs"] == "EPSG:5179"
@@ -57,7 +55,8 @@ def test_lq_in_outputs_is_the_ratio_of_the_input_counts(demo_run):
 def test_maps_and_tables_written(demo_run):
     maps = demo_run / "maps"
     assert (maps / "index.html").exists()
-    assert len(list(maps.glob("*.html"))) == 15
+    assert len(list(maps.glob("sector_*.html"))) == 14
+    assert (maps / "contrast.html").exists()
     for name in ("promising_locations", "global_moran", "weights_report"):
         assert list((demo_run / "output").glob(f"{name}_synthetic.*"))
     assert not list(demo_run.rglob("*.part*"))  # no temporary files left behind
@@ -75,7 +74,8 @@ def test_config_file(tmp_path, capsys):
     config = tmp_path / "analysis.toml"
     config.write_text(
         '[analysis]\nsectors = ["732", "701"]\n[statistics]\npermutations = 199\nseed = 7\n'
-        '[rule]\nmin_lq = 2.0\nmin_employees = 0\nmin_establishments = 0\nmin_cagr = -1.0\n'
+        '[rules]\npresets = ["kiet"]\n[rules.kiet]\nmin_lq = 2.0\nagglomeration = "none"\nmin_employees = 0\n'
+        'min_establishments = 0\nmin_cagr = -1.0\n'
         '[output]\ndir = "out"\nmaps_dir = "maps"\n', encoding="utf-8")
     assert main(["run", "--config", str(config), "--quiet"]) == 0
     table = pd.read_csv(tmp_path / "out" / "indicators_synthetic.csv", dtype={"ksic": str})
@@ -99,7 +99,10 @@ def test_same_seed_same_numbers(tmp_path):
     ("[statistics]\nfdr = 'holm'\n", "fdr must be"),
     ("[weights]\nspec = 'hexagon'\n", "unknown weights kind"),
     ("[colour]\nx = 1\n", "unknown section"),
-    ("[rule]\nmin_lqq = 1\n", "unknown key"),
+    ("[rules.kiet]\nmin_lqq = 1\n", "unknown key"),
+    ("[rules]\npresets = ['kiet', 'porter']\n", "known: kiet, uscmp-strong"),
+    ("[rule]\nmin_lq = 1\n", "[rule] is now [rules]"),
+    ("[output]\nrasters = 'yes'\n", "rasters must be true or false"),
 ])
 def test_bad_config_exits_with_a_message(tmp_path, capsys, text, message):
     config = tmp_path / "bad.toml"

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"kibs-spatial: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("kibs-spatial: interrupted; no partial output was left behind", file=sys.stderr)
         return 130
@@ -41,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--permutations", type=int, help="permutations for the tests (overrides the config)")
     run.add_argument("--seed", type=int, help="random seed (overrides the config)")
     run.add_argument("--allow-unmatched", action="store_true", help="continue when data rows match no region (they are reported)")
+    run.add_argument("--preset", action="append", metavar="NAME",
+                     help="cluster-rule preset to apply, repeatable (overrides [rules] presets): kiet, uscmp-strong, uscmp-strong90, eco-stars, lq-gi")
+    run.add_argument("--boundary-crs", help="CRS of a boundary file that has none, e.g. EPSG:5186 (overrides [data] boundary_crs)")
+    run.add_argument("--region-codes", choices=["auto", "mois", "kostat"], help="code system of the data tables' region codes (overrides [data] region_code_system)")
+    run.add_argument("--harmonize", action="store_true", help="dissolve units that the data give only as a whole (a city, a merger) instead of stopping")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.set_defaults(handler=_run)
 
@@ -48,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("input", nargs="?", help="polygon file with a region_code column (default: the bundled si-gun-gu)")
     weights.add_argument("--layer", help="layer of the input file (bundled: sigungu or city)")
     weights.add_argument("--id", default="region_code", help="id field of the input layer (default region_code)")
+    weights.add_argument("--input-crs", help="CRS of an input file that has none, e.g. EPSG:5186")
     weights.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS}; also rook:tolerance=500, knn:k=6, distance:threshold=20000, kernel:k=8)")
     weights.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     weights.add_argument("--output", type=Path, help="write the graph as a GAL file keyed by region code")
@@ -55,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     weights.set_defaults(handler=_weights)
 
     hot = commands.add_parser("hotspots", help="LISA and Getis-Ord Gi* on the numeric columns of any polygon layer")
-    hot.add_argument("input", help="GeoPackage, shapefile or GeoJSON with polygons")
+    hot.add_argument("input", help="GeoPackage, shapefile, GeoJSON or TopoJSON with polygons")
     hot.add_argument("--columns", required=True, help="comma-separated numeric columns to test, e.g. a,b")
     hot.add_argument("--layer", help="layer of the input file")
     hot.add_argument("--id", help="unique id field (default: features numbered from 1 as feature_id)")
@@ -68,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--fdr-scope", choices=["all", "column"], default="all", help="FDR over all columns x units (default) or per column")
     hot.add_argument("--alpha", type=float, default=0.05, help="significance level for the categories (default 0.05)")
     hot.add_argument("--crs", default="EPSG:5179", help="CRS to work in, in metres (default EPSG:5179; 'auto' = the layer's own or local UTM)")
+    hot.add_argument("--input-crs", help="CRS of an input file that has none (e.g. a shapefile without .prj), e.g. EPSG:5186")
     hot.add_argument("--output", type=Path, required=True, help="output GeoPackage")
     hot.add_argument("--quiet", action="store_true", help="no progress bar")
     hot.set_defaults(handler=_hotspots)
@@ -107,18 +117,29 @@ def _run(args: argparse.Namespace) -> int:
         config = replace(config, statistics=replace(
             stats, permutations=args.permutations if args.permutations is not None else stats.permutations,
             seed=args.seed if args.seed is not None else stats.seed))
+    if args.preset:
+        config = replace(config, rules=config.rules.with_presets(args.preset))
     if args.allow_unmatched:
         config = replace(config, data=replace(config.data, allow_unmatched=True))
+    if args.boundary_crs or args.region_codes or args.harmonize:
+        data = config.data
+        config = replace(config, data=replace(
+            data, boundary_crs=args.boundary_crs or data.boundary_crs, region_code_system=args.region_codes or data.region_code_system,
+            harmonize=args.harmonize or data.harmonize))
     progress = Progress(STEPS + 1, enabled=not args.quiet)
     run = run_analysis(config, progress)
     summary = summarize(run)
-    progress.step("writing the GeoPackage, tables and maps")
+    progress.step("writing the GeoPackage, report, tables, maps and rasters")
     written = write_outputs(run, summary)
+    progress.finish()
     print(format_summary(run, summary))
     print()
     print(f"GeoPackage: {written.geopackage}")
     print(f"Maps:       {written.maps[0] if written.maps else '-'} ({len(written.maps)} pages)")
+    print(f"Report:     {written.report}")
     print(f"Tables:     {Path(config.output.dir)} ({len(written.tables)} files)")
+    if written.rasters:
+        print(f"Rasters:    {written.rasters[0].parent} ({len(written.rasters)} GeoTIFFs)")
     return 0
 
 
@@ -130,7 +151,7 @@ def _weights(args: argparse.Namespace) -> int:
     if args.input is None:
         regions = load_bundled_regions(args.layer or "sigungu")
     else:
-        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id)
+        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, source_crs=args.input_crs)
     result = build_weights(regions, args.weights, id_column=args.id, island_policy=args.islands)
     if args.json:
         print(result.report.to_json())
@@ -153,7 +174,7 @@ def _hotspots(args: argparse.Namespace) -> int:
         weights=WeightsConfig(spec=args.weights, islands=args.islands),
         statistics=StatisticsConfig(permutations=args.permutations, seed=args.seed, alternative=args.alternative,
                                     fdr=args.fdr, fdr_scope=args.fdr_scope, alpha=args.alpha),
-        crs=args.crs,
+        crs=args.crs, input_crs=args.input_crs,
     )
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
     progress = Progress(0, enabled=not args.quiet)

@@ -9,6 +9,10 @@ optional; see ``examples/analysis.toml``)::
     sectors = "bundled-demo"          # or the tidy sector table (CSV / Parquet)
     totals = "bundled-demo"           # or the table of total employment
     allow_unmatched = false
+    region_code_system = "auto"       # codes of the data tables: "auto", "mois" or "kostat"
+    harmonize = false                 # true: dissolve districts / merged units the data give as a whole
+    boundary_crs = ""                 # CRS of a boundary file without one, e.g. "EPSG:5186"
+    boundary_encoding = ""            # shapefile DBF without .cpg: "cp949" or "utf-8" (default: detect)
 
     [analysis]
     sectors = ["732", "713", "62"]    # KSIC codes; default: the 14 KIBS sectors
@@ -27,19 +31,24 @@ optional; see ``examples/analysis.toml``)::
     fdr_scope = "all"                 # across the sector x region matrix, or "column"
     alpha = 0.05
 
-    [rule]
+    [rules]                           # cluster-rule presets, see docs/CLUSTERS.md
+    presets = ["kiet", "uscmp-strong", "uscmp-strong90", "eco-stars", "lq-gi"]
+    primary = "kiet"                  # its verdict is the ``promising`` column
+
+    [rules.kiet]                      # one sub-table per preset, every key optional
     min_lq = 2.0
+    agglomeration = "share-or-hotspot"
+    min_share = 0.01
     min_employees = 500
-    min_establishments = 20
-    min_cagr = 0.0
-    require_hotspot = false
 
     [contrast]
     area = ["11680", "11650"]         # the Gangnam area: 강남구 + 서초구 (MOIS codes)
+    radii_km = [10, 20, 50]           # report: share of sector employment within these distances
 
     [output]
     dir = "output"
     maps_dir = "maps"
+    rasters = true                    # 1 km Cloud-Optimized GeoTIFFs under <dir>/rasters/
 """
 
 from __future__ import annotations
@@ -49,8 +58,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .clusters import ThresholdRule
-from .contrast import GANGNAM_DEFAULT
+from .clusters import RulesConfig, parse_rules
+from .contrast import GANGNAM_DEFAULT, RADII_DEFAULT
 from .errors import InputError
 from .weights import DEFAULT_WEIGHTS, ISLAND_POLICIES, WeightsSpec
 
@@ -65,6 +74,10 @@ class DataConfig:
     sectors: str = BUNDLED_DEMO
     totals: str = BUNDLED_DEMO
     allow_unmatched: bool = False
+    region_code_system: str = "auto"  # "auto", "mois" or "kostat" (codes of the data tables)
+    harmonize: bool = False  # dissolve units that data give only as a whole (a city, a later merger)
+    boundary_crs: str = ""  # CRS of a boundary file that has none, e.g. "EPSG:5186"
+    boundary_encoding: str = ""  # DBF encoding of a shapefile without .cpg: "cp949" or "utf-8" (default: detect)
 
 
 @dataclass(frozen=True)
@@ -93,12 +106,14 @@ class StatisticsConfig:
 @dataclass(frozen=True)
 class ContrastConfig:
     area: tuple[str, ...] = GANGNAM_DEFAULT
+    radii_km: tuple[float, ...] = RADII_DEFAULT
 
 
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
     maps_dir: str = "maps"
+    rasters: bool = True  # 1 km GeoTIFF (COG) surfaces under <dir>/rasters/, see docs/RASTERS.md
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,7 @@ class AnalysisConfig:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     weights: WeightsConfig = field(default_factory=WeightsConfig)
     statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
-    rule: ThresholdRule = field(default_factory=ThresholdRule)
+    rules: RulesConfig = field(default_factory=RulesConfig)
     contrast: ContrastConfig = field(default_factory=ContrastConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     source: str = "defaults"
@@ -119,7 +134,7 @@ class AnalysisConfig:
 
 VARIABLES = ("lq", "employees", "share")
 _SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
-             "statistics": StatisticsConfig, "rule": ThresholdRule, "contrast": ContrastConfig, "output": OutputConfig}
+             "statistics": StatisticsConfig, "rules": RulesConfig, "contrast": ContrastConfig, "output": OutputConfig}
 _PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
 
 
@@ -136,7 +151,8 @@ def load_config(path: str | Path | None = None) -> AnalysisConfig:
         raise InputError(f"{path}: not a valid TOML file ({error})") from None
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
-        raise InputError(f"{path}: unknown section(s) [{'], ['.join(unknown)}]; known: {', '.join(_SECTIONS)}")
+        hint = " ([rule] is now [rules] with presets: see examples/analysis.toml)" if "rule" in unknown else ""
+        raise InputError(f"{path}: unknown section(s) [{'], ['.join(unknown)}]; known: {', '.join(_SECTIONS)}{hint}")
     sections = {name: _section(path, name, raw.get(name, {})) for name in _SECTIONS}
     config = AnalysisConfig(**sections, source=str(path))
     _validate(config, path)
@@ -144,6 +160,8 @@ def load_config(path: str | Path | None = None) -> AnalysisConfig:
 
 
 def _section(path: Path, name: str, values: dict[str, Any]):
+    if name == "rules":
+        return parse_rules(values, str(path))
     cls = _SECTIONS[name]
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(values) - set(known))
@@ -160,6 +178,8 @@ def _section(path: Path, name: str, values: dict[str, Any]):
 
 
 def _validate(config: AnalysisConfig, path: Path) -> None:
+    if config.data.region_code_system not in ("auto", "mois", "kostat"):
+        raise InputError(f"{path}: [data] region_code_system must be auto, mois or kostat; got {config.data.region_code_system!r}")
     years = config.analysis.years
     if len(years) != 2 or not all(isinstance(y, int) for y in years) or years[0] >= years[1]:
         raise InputError(f"{path}: [analysis] years must be two increasing integers, e.g. [2012, 2022]; got {list(years)}")
@@ -182,3 +202,9 @@ def _validate(config: AnalysisConfig, path: Path) -> None:
         raise InputError(f"{path}: [statistics] fdr_scope must be all or column")
     if not 0 < stats.alpha < 1:
         raise InputError(f"{path}: [statistics] alpha must be between 0 and 1")
+    if not isinstance(config.output.rasters, bool):
+        raise InputError(f"{path}: [output] rasters must be true or false, not {config.output.rasters!r}")
+    radii = config.contrast.radii_km
+    if isinstance(radii, (int, float)) or not radii or not all(
+            isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in radii):
+        raise InputError(f"{path}: [contrast] radii_km must be a list of positive distances in km, e.g. [10, 20, 50]")

@@ -20,6 +20,7 @@ from .config import StatisticsConfig, WeightsConfig
 from .errors import InputError
 from .outputs import TARGET_CRS, write_geopackage
 from .provenance import file_sha256, metadata_table, software_versions
+from .qgis_styles import hotspot_styles, write_layer_styles
 from .statistics import global_moran, local_statistics
 from .weights import ConnectivityReport, build_weights
 
@@ -29,6 +30,7 @@ class HotspotSettings:
     weights: WeightsConfig = field(default_factory=WeightsConfig)
     statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     crs: str = TARGET_CRS
+    input_crs: str | None = None  # CRS of an input file that has none (e.g. a shapefile without .prj)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def run_hotspots(
     layer: str | None = None, id_field: str | None = None, progress=None,
 ) -> HotspotResult:
     """Test ``columns`` of the polygon layer at ``path`` for local spatial autocorrelation."""
-    regions = read_boundary_file(path, layer=layer, id_column=id_field, target_crs=settings.crs)
+    regions = read_boundary_file(path, layer=layer, id_column=id_field, target_crs=settings.crs, source_crs=settings.input_crs)
     id_field = id_field or "feature_id"
     values = _numeric_columns(regions, columns, path)
     built = build_weights(regions, settings.weights.spec, id_column=id_field, island_policy=settings.weights.islands)
@@ -76,12 +78,15 @@ def run_hotspots(
 
 
 def write_hotspots(result: HotspotResult, output: str | Path, layer_name: str = "hotspots") -> Path:
-    """Write the result layer, the global Moran table and the run metadata into one GeoPackage."""
+    """Write the result layer, the global Moran table and the run metadata into one GeoPackage.
+
+    The layer gets a QGIS style per column (LISA, Gi*), the first column's LISA as default.
+    """
     return write_geopackage(output, {
         layer_name: result.layer,
         "global_moran": result.global_moran,
         "run_metadata": metadata_table(result.metadata),
-    })
+    }, lambda tmp: write_layer_styles(tmp, hotspot_styles(layer_name, result.columns)))
 
 
 def _numeric_columns(regions: gpd.GeoDataFrame, columns: list[str], path: str | Path) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +11,8 @@ import pandas as pd
 
 from . import boundaries, demo
 from .boundary_files import read_boundary_file
-from .clusters import mark_promising
+from .clusters import apply_rules
+from .concentration import concentration_table
 from .config import BUNDLED, BUNDLED_DEMO, AnalysisConfig
 from .indicators import compute_indicators
 from .join import JoinReport, join_to_regions
@@ -31,13 +32,14 @@ class RunResult:
     config: AnalysisConfig
     regions: gpd.GeoDataFrame
     sectors: tuple[Sector, ...]
-    results: pd.DataFrame  # one row per region x sector: indicators, tests, rule
+    results: pd.DataFrame  # one row per region x sector: indicators, tests, rule presets
     global_moran: pd.DataFrame
     weights: RegionWeights
     join_report: JoinReport
     min_p: float
     synthetic: bool
     inputs: dict[str, Path]
+    concentration: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per sector: Hoover, Gini, national growth
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> RunResult:
@@ -50,7 +52,9 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> RunResu
     progress.step("reading and joining the sector data")
     inputs = _input_paths(config)
     table = read_sector_table(inputs["sectors"], inputs["totals"], config.analysis.years)
-    joined = join_to_regions(table, regions, allow_unmatched=config.data.allow_unmatched)
+    joined = join_to_regions(table, regions, allow_unmatched=config.data.allow_unmatched,
+                             code_system=config.data.region_code_system, harmonize=config.data.harmonize)
+    regions = joined.regions  # harmonised units dissolved, if any
     progress.note(joined.report.to_text().replace("\n", "\n      "))
 
     progress.step(f"computing indicators for {len(sectors)} sectors")
@@ -74,9 +78,11 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> RunResu
     )
     results = _attach_local(results, local.to_frame([s.field_prefix for s in sectors], index=codes), sectors)
 
-    progress.step("marking promising cluster locations")
-    results = mark_promising(results, config.rule)
-    return RunResult(config, regions, sectors, results, moran, weights, joined.report, float(local.min_p), config.uses_demo_data, inputs)
+    progress.step(f"marking promising cluster locations ({', '.join(config.rules.presets)})")
+    results = apply_rules(results, config.rules)
+    concentration = concentration_table(results, sectors, config.analysis.years)
+    return RunResult(config, regions, sectors, results, moran, weights, joined.report, float(local.min_p), config.uses_demo_data, inputs,
+                     concentration=concentration)
 
 
 def load_regions(config: AnalysisConfig) -> gpd.GeoDataFrame:
@@ -86,7 +92,8 @@ def load_regions(config: AnalysisConfig) -> gpd.GeoDataFrame:
         regions.attrs["source"] = f"bundled {boundaries.BUNDLED_BOUNDARIES} ({config.data.boundary_layer})"
         return regions
     layer = None if config.data.boundary_layer == "sigungu" else config.data.boundary_layer
-    regions = read_boundary_file(config.data.boundaries, layer=layer)
+    regions = read_boundary_file(config.data.boundaries, layer=layer, source_crs=config.data.boundary_crs or None,
+                                 encoding=config.data.boundary_encoding or None)
     return regions
 
 

@@ -25,6 +25,10 @@ class Progress:
             elapsed = time.perf_counter() - self._started
             print(f"[{self.done}/{self.total}] {message} ({elapsed:.1f} s)", file=self.stream, flush=True)
 
+    def finish(self) -> None:
+        if self.enabled:
+            print(f"done ({time.perf_counter() - self._started:.1f} s)", file=self.stream, flush=True)
+
     def note(self, message: str) -> None:
         if self.enabled:
             print(f"      {message}", file=self.stream, flush=True)
