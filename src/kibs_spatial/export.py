@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,12 +37,11 @@ class WrittenOutputs:
     maps: list[Path]
     weights: Path
     summary: Path
-    report: Path | None = None
-    rasters: list[Path] = field(default_factory=list)
+    report: Path
+    rasters: list[Path]
 
     def all(self) -> list[Path]:
-        return [self.geopackage, *self.tables, *self.maps, self.weights, self.summary, *([self.report] if self.report else []),
-                *self.rasters]
+        return [self.geopackage, *self.tables, *self.maps, self.weights, self.summary, self.report, *self.rasters]
 
 
 def write_outputs(run: RunResult, summary: RunSummary) -> WrittenOutputs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,12 +34,12 @@ class RunResult:
     sectors: tuple[Sector, ...]
     results: pd.DataFrame  # one row per region x sector: indicators, tests, rule presets
     global_moran: pd.DataFrame
+    concentration: pd.DataFrame  # one row per sector: Hoover, Gini, national growth
     weights: RegionWeights
     join_report: JoinReport
     min_p: float
     synthetic: bool
     inputs: dict[str, Path]
-    concentration: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per sector: Hoover, Gini, national growth
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> RunResult:
@@ -81,8 +81,8 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> RunResu
     progress.step(f"marking promising cluster locations ({', '.join(config.rules.presets)})")
     results = apply_rules(results, config.rules)
     concentration = concentration_table(results, sectors, config.analysis.years)
-    return RunResult(config, regions, sectors, results, moran, weights, joined.report, float(local.min_p), config.uses_demo_data, inputs,
-                     concentration=concentration)
+    return RunResult(config, regions, sectors, results, moran, concentration, weights, joined.report, float(local.min_p),
+                     config.uses_demo_data, inputs)
 
 
 def load_regions(config: AnalysisConfig) -> gpd.GeoDataFrame:
