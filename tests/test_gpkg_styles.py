@@ -6,7 +6,6 @@ creates itself ("Save Style > In Database" on a GeoPackage layer).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
@@ -20,6 +19,8 @@ import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import box
+
+from system_programs import require
 
 from kibs_spatial.cli import main
 from kibs_spatial.field_docs import field_table, undocumented
@@ -159,10 +160,7 @@ def test_run_metadata_holds_every_setting(gpkg):
 
 def test_gdal_command_line_opens_without_warning(gpkg):
     ogrinfo = shutil.which("ogrinfo")
-    if ogrinfo is None:
-        if os.environ.get("CI"):
-            pytest.fail("ogrinfo (gdal-bin) not installed -- required in CI")
-        pytest.skip("ogrinfo (gdal-bin) not installed")
+    require(ogrinfo is not None, "ogrinfo not installed (apt-get install gdal-bin)")
     done = subprocess.run([ogrinfo, "-ro", "-al", "-so", str(gpkg)], check=False, capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr.strip() == ""
     assert "Layer name: sector_results" in done.stdout
