@@ -49,30 +49,31 @@ def write_outputs(run: RunResult, summary: RunSummary) -> WrittenOutputs:
     suffix = "_synthetic" if run.synthetic else ""
     metadata = run_metadata(run)
     long = _long_table(run)
+    attributes = pd.DataFrame(long.drop(columns="geometry"))
+    contrast = contrast_for_run(run)  # None when the [contrast] area is not in the boundary layer
     layers = {
         "regions": _wide_layer(run),
-        "sector_results_table": pd.DataFrame(long.drop(columns="geometry")),  # + view "sector_results" in _finish_geopackage
+        "sector_results_table": attributes,  # + view "sector_results" in _finish_geopackage
         "promising_locations": long[long["promising"]].reset_index(drop=True),
         "global_moran": _with_source(run.global_moran, run),
         "sector_concentration": _with_source(run.concentration, run),
         "join_report": run.join_report.rows.astype({"year": "Int64"}),
         "run_metadata": metadata_table(metadata),
     }
-    if set(run.config.contrast.area) <= set(run.regions["region_code"]):
+    if contrast is not None:
         layers["gangnam_area"] = gangnam_area(run.regions, run.config.contrast.area)
     if run.config.data.boundaries == BUNDLED:
         layers["sido"] = boundaries.load_bundled_sido()
     geopackage = write_geopackage(out / f"kibs_clusters{suffix}.gpkg", layers, lambda tmp: _finish_geopackage(tmp, run))
     tables = [
-        write_csv(out / f"indicators{suffix}.csv", _with_source(pd.DataFrame(long.drop(columns="geometry")), run)),
-        write_csv(out / f"promising_locations{suffix}.csv", _with_source(pd.DataFrame(layers["promising_locations"].drop(columns="geometry")), run)),
+        write_csv(out / f"indicators{suffix}.csv", _with_source(attributes, run)),
+        write_csv(out / f"promising_locations{suffix}.csv", _with_source(attributes[attributes["promising"]], run)),
         write_csv(out / f"global_moran{suffix}.csv", layers["global_moran"]),
         write_csv(out / f"sector_concentration{suffix}.csv", layers["sector_concentration"]),
         write_csv(out / f"join_report{suffix}.csv", layers["join_report"]),
         write_text(out / f"weights_report{suffix}.json", run.weights.report.to_json() + "\n"),
         write_text(out / f"run_metadata{suffix}.json", json.dumps(metadata, ensure_ascii=False, indent=2, default=str) + "\n"),
     ]
-    contrast = contrast_for_run(run)  # None when the [contrast] area is not in the boundary layer
     if contrast is not None:
         tables.append(write_csv(out / f"gangnam_contrast{suffix}.csv", _with_source(contrast.to_frame(), run)))
     report = write_report(run, out / f"report{suffix}.html", contrast)

@@ -59,10 +59,18 @@ def count_locations(rows: pd.DataFrame) -> LocationCount:
     return LocationCount(len(rows), int(rows["region_code"].nunique()), int(rows["capital_region"].astype(bool).sum()))
 
 
-def summarize(run: RunResult, top: int = 3) -> RunSummary:
+def summary_table(run: RunResult) -> pd.DataFrame:
+    """The long results with unit names, the capital-region flag, and the sector's English name and kind."""
     regions = run.regions[["region_code", "full_name_ko", "name_en", "capital_region"]]
-    kinds = pd.DataFrame({"ksic": [s.ksic for s in run.sectors], "kind": [s.kind for s in run.sectors]})
+    kinds = pd.DataFrame({"ksic": [s.ksic for s in run.sectors], "sector": [s.name_en for s in run.sectors],
+                          "kind": [s.kind for s in run.sectors]})
     table = run.results.merge(regions, on="region_code", how="left").merge(kinds, on="ksic", how="left")
+    table["capital_region"] = table["capital_region"].fillna(False).astype(bool)
+    return table
+
+
+def summarize(run: RunResult, top: int = 3) -> RunSummary:
+    table = summary_table(run)
     verdicts = preset_verdicts(table, run.config.rules)
     primary = count_locations(table[table["promising"]])
     agree = table.loc[table["presets_agree"] > 0, "presets_agree"].value_counts()

@@ -14,6 +14,7 @@ from ..config import BUNDLED
 from ..contrast import GangnamContrast, gangnam_contrast
 from ..outputs import write_text
 from ..pipeline import RunResult
+from ..summary import summary_table
 from . import sections
 
 SYNTHETIC_BANNER = ("SYNTHETIC DEMO DATA — every number and figure in this report comes from a seeded generator; "
@@ -59,14 +60,13 @@ def contrast_for_run(run: RunResult) -> GangnamContrast | None:
     settings = run.config.contrast
     if not set(settings.area) <= set(run.regions["region_code"]):
         return None
-    radii = getattr(settings, "radii_km", None)
-    kwargs = {"radii_km": tuple(float(r) for r in radii)} if radii else {}
-    return gangnam_contrast(run.regions, run.results, run.sectors, tuple(settings.area), **kwargs)
+    return gangnam_contrast(run.regions, run.results, run.sectors, tuple(settings.area),
+                            tuple(float(r) for r in settings.radii_km))
 
 
 def render_report(run: RunResult, contrast: GangnamContrast | None) -> str:
     """The whole page as one HTML string."""
-    table = sections.promising_table(run)
+    table = summary_table(run)
     tag = SYNTHETIC_TAG if run.synthetic else ""
     parts = [
         ("summary", "Promising cluster locations", sections.summary_section(run, table)),

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..clusters import RulesConfig, preset_verdicts
 from ..contrast import GangnamContrast
 from ..pipeline import RunResult
+from ..summary import KINDS, count_locations
 from . import figures
-
-@dataclass(frozen=True)
-class PromisingCount:
-    """Promising locations in a group: rows, distinct units, in the capital region, outside it."""
-
-    label: str
-    locations: int
-    distinct_units: int
-    capital_region: int
-
-    @property
-    def outside(self) -> int:
-        return self.locations - self.capital_region
-
 
 def esc(value: object) -> str:
     return html.escape(str(value))
@@ -62,62 +49,33 @@ def table_html(frame: pd.DataFrame, digits: dict[str, int] | None = None, cls: s
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def promising_table(run: RunResult) -> pd.DataFrame:
-    """The long results joined to unit names and the capital-region flag, with sector name and kind."""
-    names = run.regions[["region_code", "full_name_ko", "name_en", "capital_region"]]
-    kinds = pd.DataFrame([{"ksic": s.ksic, "sector": s.name_en, "kind": s.kind} for s in run.sectors])
-    table = run.results.merge(names, on="region_code", how="left").merge(kinds, on="ksic", how="left")
-    table["capital_region"] = table["capital_region"].fillna(False).astype(bool)
-    return table
-
-
-def count_promising(rows: pd.DataFrame, label: str, flag: str = "promising") -> PromisingCount:
-    chosen = rows[rows[flag].fillna(False).astype(bool)]
-    return PromisingCount(label, len(chosen), chosen["region_code"].nunique(), int(chosen["capital_region"].sum()))
-
-
 def summary_section(run: RunResult, table: pd.DataFrame) -> str:
-    counts = [count_promising(table, "all sectors")]
-    counts += [count_promising(table[table["kind"] == k], f"{k} sectors") for k in ("technology", "professional")]
-    counts += [count_promising(table[table["ksic"] == s.ksic], f"{s.ksic} {s.name_en}") for s in run.sectors]
-    frame = pd.DataFrame([{"group": c.label, "locations": c.locations, "distinct si-gun-gu": c.distinct_units,
-                           "capital region": c.capital_region, "outside": c.outside} for c in counts])
-    total = counts[0]
-    lead = (f"<p><b>{total.locations}</b> promising cluster locations in <b>{total.distinct_units}</b> distinct "
+    groups = [("all sectors", table)]
+    groups += [(f"{k} sectors", table[table["kind"] == k]) for k in KINDS]
+    groups += [(f"{s.ksic} {s.name_en}", table[table["ksic"] == s.ksic]) for s in run.sectors]
+    counts = [(label, count_locations(rows[rows["promising"]])) for label, rows in groups]
+    frame = pd.DataFrame([{"group": label, "locations": c.locations, "distinct si-gun-gu": c.distinct_regions,
+                           "capital region": c.capital_region, "outside": c.outside} for label, c in counts])
+    total = counts[0][1]
+    lead = (f"<p><b>{total.locations}</b> promising cluster locations in <b>{total.distinct_regions}</b> distinct "
             f"si-gun-gu; <b>{total.capital_region}</b> in the capital region (Seoul, Incheon, Gyeonggi), "
-            f"<b>{total.outside}</b> outside. Rule: {esc(rule_text(run.config))}.</p>")
+            f"<b>{total.outside}</b> outside. Rule: {esc(run.config.rules.describe())}.</p>")
     return lead + table_html(frame, cls="counts") + preset_section(run, table)
 
 
-def preset_flags(run: RunResult, table: pd.DataFrame) -> list[tuple[object, pd.Series]]:
-    """Each applied rule preset with its verdict on ``table`` (empty when the config has a single rule)."""
-    applied = getattr(getattr(run.config, "rules", None), "applied", None)
-    flags = []
-    for rule in applied() if applied else []:
-        try:
-            flags.append((rule, rule.verdict(table).fillna(False).astype(bool)))
-        except (KeyError, AttributeError):  # a preset whose columns this run did not compute
-            continue
-    return flags
-
-
 def preset_section(run: RunResult, table: pd.DataFrame) -> str:
-    """Counts per rule preset, when the run applied several (empty string otherwise)."""
-    flags = preset_flags(run, table)
-    if not flags:
-        return ""
-    primary = getattr(run.config.rules, "primary", "")
+    """Counts per applied rule preset, and how often the presets agree."""
+    primary = run.config.rules.primary
+    verdicts = preset_verdicts(table, run.config.rules)
     rows = []
-    for rule, flag in flags:
-        name = getattr(rule, "name", type(rule).__name__)
-        marked = table.assign(_flag=flag)
-        count = count_promising(marked, name, "_flag")
-        rows.append({"preset": name + (" (primary)" if name == primary else ""),
+    for rule in run.config.rules.applied():
+        flag = verdicts[rule.name]
+        count = count_locations(table[flag])
+        rows.append({"preset": rule.name + (" (primary)" if rule.name == primary else ""),
                      "rule": rule.describe(),
-                     "locations": count.locations, "distinct si-gun-gu": count.distinct_units,
+                     "locations": count.locations, "distinct si-gun-gu": count.distinct_regions,
                      "capital region": count.capital_region, "outside": count.outside,
-                     "technology": count_promising(marked[marked["kind"] == "technology"], name, "_flag").locations,
-                     "professional": count_promising(marked[marked["kind"] == "professional"], name, "_flag").locations})
+                     **{kind: int((flag & (table["kind"] == kind)).sum()) for kind in KINDS}})
     agree = ""
     if "presets_agree" in table:
         counts = table["presets_agree"].value_counts().sort_index()
@@ -200,8 +158,8 @@ def method_section(run: RunResult, contrast: GangnamContrast | None) -> str:
                             f"{len(report.islands)} islands ({', '.join(report.islands) or 'none'})"),
         ("permutations", f"{stats.permutations} conditional permutations, seed {stats.seed}; smallest p = {run.min_p:.2g}"),
         ("p-values", f"{stats.alternative}; FDR {stats.fdr} over {stats.fdr_scope}; alpha {stats.alpha:g}"),
-        ("promising locations", rule_text(config)),
-        *rule_presets(config),
+        ("promising locations", config.rules.describe()),
+        *rule_presets(config.rules),
         ("Gangnam area", f"{contrast.area_name}; codes {', '.join(contrast.area_codes)}" if contrast else "not in the layer"),
         ("distance", "from each unit's representative point (inside the unit) to the Gangnam area polygon, "
                      "0 for the area's own units, EPSG:5179"),
@@ -217,28 +175,9 @@ def method_section(run: RunResult, contrast: GangnamContrast | None) -> str:
     return f'<table class="method">{rows}</table>'
 
 
-def rule_text(config) -> str:
-    """The promising-location rule(s) as text: ``rules`` presets if the config has them, else ``rule``."""
-    for name in ("rules", "rule"):
-        rule = getattr(config, name, None)
-        if rule is None:
-            continue
-        if hasattr(rule, "describe"):
-            text = rule.describe()
-            return text if isinstance(text, str) else "; ".join(map(str, text))
-        if isinstance(rule, dict):
-            return "; ".join(f"{k}: {v.describe() if hasattr(v, 'describe') else v}" for k, v in rule.items())
-        return str(rule)
-    return "not recorded"
-
-
-def rule_presets(config) -> list[tuple[str, str]]:
-    """``(preset name, rule text)`` for every applied preset when the config has ``rules`` presets."""
-    rules = getattr(config, "rules", None)
-    if not hasattr(rules, "applied"):
-        return []
-    primary = getattr(rules, "primary", "")
-    return [(f"preset {r.name}" + (" (primary: the promising column)" if r.name == primary else ""), r.describe())
+def rule_presets(rules: RulesConfig) -> list[tuple[str, str]]:
+    """``(preset name, rule text)`` for every applied preset."""
+    return [(f"preset {r.name}" + (" (primary: the promising column)" if r.name == rules.primary else ""), r.describe())
             for r in rules.applied()]
 
 
