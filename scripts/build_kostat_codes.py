@@ -36,9 +36,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kibs_spatial.boundaries import load_bundled_regions  # noqa: E402
-from kibs_spatial.region_matching import match_regions  # noqa: E402
-from kibs_spatial.region_names import compact, province_name  # noqa: E402
+from kibs_spatial.io.boundaries import load_bundled_regions  # noqa: E402
+from kibs_spatial.io.region_matching import match_regions  # noqa: E402
+from kibs_spatial.io.region_names import compact, province_name  # noqa: E402
 
 OUTPUT = ROOT / "src" / "kibs_spatial" / "reference" / "kostat_sigungu.csv"
 

@@ -129,8 +129,8 @@ def test_boundary_file_without_crs(tmp_path, capsys):
 
 def test_suppressed_cells_stay_missing_and_are_reported(tmp_path):
     """Suppressed cells are not an error: missing employees, counted in the join report, statistics 'undefined'."""
-    from kibs_spatial import demo
-    from kibs_spatial.config import load_config
+    from kibs_spatial.io import demo
+    from kibs_spatial.io.config import load_config
     from kibs_spatial.pipeline import run_analysis
     from kibs_spatial.resources import data_path
 
@@ -144,7 +144,7 @@ def test_suppressed_cells_stay_missing_and_are_reported(tmp_path):
                       '[analysis]\nsectors = ["732"]\n[statistics]\npermutations = 99\n', encoding="utf-8")
     run = run_analysis(load_config(config))
     assert run.join_report.missing_cells == 1 and "1 sector rows have missing employees" in run.join_report.to_text()
-    row = run.results[(run.results["region_code"] == "11650") & (run.results["ksic"] == "732")].iloc[0]
+    row = run.table[(run.table["region_code"] == "11650") & (run.table["ksic"] == "732")].iloc[0]
     assert pd.isna(row["employees"]) and pd.isna(row["lq"])  # missing, never zero
     assert row["lisa_cl"] == "undefined"
 

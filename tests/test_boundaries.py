@@ -12,8 +12,12 @@ import pyogrio
 import pytest
 import shapely
 
-from kibs_spatial.boundaries import BUNDLED_BOUNDARIES, load_bundled_regions, load_bundled_sido
 from kibs_spatial.errors import InputError
+from kibs_spatial.io.boundaries import (
+    BUNDLED_BOUNDARIES,
+    load_bundled_regions,
+    load_bundled_sido,
+)
 from kibs_spatial.resources import data_path
 
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Polygon, box
 
-from kibs_spatial.boundary_files import read_boundary_file
 from kibs_spatial.errors import InputError
+from kibs_spatial.io.boundary_files import read_boundary_file
 
 NAMES = ["강남구", "서초구"]
 

@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from system_programs import require
 
-from kibs_spatial.boundaries import load_bundled_sido
-from kibs_spatial.config import AnalysisConfig, StatisticsConfig
-from kibs_spatial.maps import write_maps
-from kibs_spatial.pipeline import run_analysis
+from kibs_spatial.outputs.maps import write_maps
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -58,13 +53,10 @@ def sync_playwright():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    config = replace(AnalysisConfig(), statistics=replace(StatisticsConfig(), permutations=99))
-    run = run_analysis(config)
+def built(tmp_path_factory, demo_result):
     maps_dir = tmp_path_factory.mktemp("browser") / "maps"
-    write_maps(run.regions, run.results, run.sectors, {"permutations": "99", "seed": "20140582"}, maps_dir,
-               synthetic=True, sido=load_bundled_sido(), contrast_area=config.contrast.area)
-    return run, maps_dir
+    write_maps(demo_result, maps_dir)
+    return demo_result, maps_dir
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +129,7 @@ def test_sector_map_draws_every_region_with_legend_and_tooltip(browser, built):
     page = visit.page
     fills = _fill_colours(page, "")
     assert len(fills) == len(run.regions)  # one path per region in the fill layer shown (LQ)
-    table = run.regions[["region_code"]].merge(run.results[run.results["ksic"] == SECTOR], on="region_code",
+    table = run.regions[["region_code"]].merge(run.table[run.table["ksic"] == SECTOR], on="region_code",
                                                how="left")
     assert Counter(fills) == _expected_lq_colours(table["lq"].astype(float))
     titles = [t.split("\n")[0] for t in page.locator(".kibs-legend:visible").all_inner_texts()]
@@ -164,7 +156,7 @@ def test_sector_map_draws_every_region_with_legend_and_tooltip(browser, built):
 def _combined_lq(run, kind: str) -> pd.Series:
     """LQ of all sectors of one kind together: summed employees over total employment, per unit."""
     ksic = [s.ksic for s in run.sectors if s.kind == kind]
-    rows = run.results[run.results["ksic"].isin(ksic)]
+    rows = run.table[run.table["ksic"].isin(ksic)]
     employees = rows.groupby("region_code")["employees"].sum(min_count=len(ksic))
     totals = rows.groupby("region_code")["total_employees"].first()
     national = employees.sum() / totals[employees.notna()].sum()

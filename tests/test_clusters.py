@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kibs_spatial.cli import main
-from kibs_spatial.clusters import (
+from kibs_spatial.analysis.clusters import (
     PRESETS,
     EcoStarsRule,
     KietRule,
@@ -18,8 +17,9 @@ from kibs_spatial.clusters import (
     apply_rules,
     parse_rules,
 )
-from kibs_spatial.config import load_config
+from kibs_spatial.cli import main
 from kibs_spatial.errors import InputError
+from kibs_spatial.io.config import load_config
 
 
 def _percentile_table(ksic="732", scale=1.0):
@@ -134,13 +134,17 @@ def test_default_rules_apply_all_five_with_kiet_primary():
     assert flat["kiet.min_share"] == 0.01 and flat["uscmp-strong90.lq_percentile"] == 90.0 and flat["eco-stars.min_stars"] == 2
 
 
+def WHERE(key: str) -> str:
+    return f"a.toml: [rules] {key}"
+
+
 def test_parse_rules():
     rules = parse_rules({"presets": ["lq-gi", "kiet"], "kiet": {"min_lq": 3, "agglomeration": "none"},
-                         "eco-stars": {"min_stars": 1}}, "a.toml")
+                         "eco-stars": {"min_stars": 1}}, WHERE)
     assert rules.presets == ("lq-gi", "kiet") and rules.primary == "kiet"
     assert rules.parameters["kiet"] == KietRule(min_lq=3.0, agglomeration="none")
     assert rules.parameters["eco-stars"].min_stars == 1
-    assert parse_rules({"presets": ["eco-stars"]}, "a.toml").primary == "eco-stars"
+    assert parse_rules({"presets": ["eco-stars"]}, WHERE).primary == "eco-stars"
 
 
 @pytest.mark.parametrize("values, message", [
@@ -158,7 +162,7 @@ def test_parse_rules():
 ])
 def test_parse_rules_errors(values, message):
     with pytest.raises(InputError) as error:
-        parse_rules(values, "a.toml")
+        parse_rules(values, WHERE)
     assert message in str(error.value) and str(error.value).startswith("a.toml")
 
 
@@ -189,13 +193,17 @@ def test_run_with_each_preset(tmp_path, preset):
         assert f"rules_{preset}.{key}" in meta
 
 
-def test_with_presets_keeps_or_moves_the_primary():
-    rules = RulesConfig()
-    assert rules.with_presets(["lq-gi", "kiet"]).primary == "kiet"
-    moved = rules.with_presets(["eco-stars", "lq-gi", "eco-stars"])
+def test_preset_option_keeps_or_moves_the_primary(tmp_path):
+    def presets(names, text=""):
+        path = tmp_path / "a.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_config(path, {("rules", "presets"): (names, "--preset")}).rules
+
+    assert presets(["lq-gi", "kiet"]).primary == "kiet"
+    moved = presets(["eco-stars", "lq-gi", "eco-stars"], '[rules]\nprimary = "kiet"\n')
     assert moved.presets == ("eco-stars", "lq-gi") and moved.primary == "eco-stars"
-    with pytest.raises(InputError, match="unknown preset"):
-        rules.with_presets(["porter"])
+    with pytest.raises(InputError, match="^--preset: unknown preset"):
+        presets(["porter"])
 
 
 def test_preset_option_on_the_command_line(tmp_path, capsys):
@@ -211,7 +219,7 @@ def test_preset_option_on_the_command_line(tmp_path, capsys):
 
 
 def test_count_locations():
-    from kibs_spatial.summary import count_locations
+    from kibs_spatial.analysis.counts import count_locations
 
     rows = pd.DataFrame({"region_code": ["11680", "11680", "26110", "41135"], "capital_region": [True, True, False, True]})
     count = count_locations(rows)

@@ -13,12 +13,18 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from kibs_spatial.contrast import (
-    centre_of_gravity, decay_profile, distance_to_area_km, gangnam_area, gangnam_contrast, kind_difference_test,
-    share_within, weighted_mean,
+from kibs_spatial.analysis.contrast import (
+    centre_of_gravity,
+    decay_profile,
+    distance_to_area_km,
+    gangnam_area,
+    gangnam_contrast,
+    kind_difference_test,
+    share_within,
+    weighted_mean,
 )
+from kibs_spatial.analysis.sectors import Sector
 from kibs_spatial.errors import InputError
-from kibs_spatial.sectors import Sector
 
 KM = 1000.0
 S1 = Sector("s1", "toy technology", "toy", "technology")
@@ -68,7 +74,7 @@ def test_centre_of_gravity_and_standard_distance_by_hand():
 
 
 def test_sector_contrast_on_the_toy_layer(toy_regions, toy_results):
-    contrast = gangnam_contrast(toy_regions, toy_results, (S1, S2), area_codes=("A",), radii_km=(10, 20, 50))
+    contrast = gangnam_contrast(toy_regions, toy_results, (S1, S2), gangnam_area(toy_regions, ("A",)), radii_km=(10, 20, 50))
     assert contrast.gangnam_total_share == pytest.approx(0.25)
     s1, s2 = contrast.sectors
     assert s1.units == 4 and s1.employees == 100
@@ -88,7 +94,7 @@ def test_sector_contrast_on_the_toy_layer(toy_regions, toy_results):
 
 def test_missing_count_in_the_area_makes_the_gangnam_share_missing(toy_regions, toy_results):
     toy_results.loc[(toy_results["region_code"] == "A") & (toy_results["ksic"] == "s1"), "employees"] = np.nan
-    s1 = gangnam_contrast(toy_regions, toy_results, (S1,), area_codes=("A",)).sectors[0]
+    s1 = gangnam_contrast(toy_regions, toy_results, (S1,), gangnam_area(toy_regions, ("A",))).sectors[0]
     assert math.isnan(s1.gangnam_share)
     assert s1.mean_distance_km == pytest.approx((5 * 20 + 15 * 30 + 35 * 40) / 90)
 
@@ -128,4 +134,4 @@ def test_test_needs_both_kinds_and_skips_undefined_distances():
 
 def test_unknown_area_code_is_an_input_error(toy_regions, toy_results):
     with pytest.raises(InputError, match="ZZ"):
-        gangnam_contrast(toy_regions, toy_results, (S1,), area_codes=("ZZ",))
+        gangnam_area(toy_regions, ("ZZ",))

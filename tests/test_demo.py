@@ -5,11 +5,17 @@ import json
 import pandas as pd
 import pytest
 
-from kibs_spatial.boundaries import load_bundled_regions
-from kibs_spatial.demo import DEMO_SEED, METADATA_FILE, SECTOR_FILE, TOTALS_FILE, generate_demo_data
-from kibs_spatial.indicators import compute_indicators
+from kibs_spatial.analysis.indicators import compute_indicators
+from kibs_spatial.analysis.sectors import KIBS_SECTORS
+from kibs_spatial.io.boundaries import load_bundled_regions
+from kibs_spatial.io.demo import (
+    DEMO_SEED,
+    METADATA_FILE,
+    SECTOR_FILE,
+    TOTALS_FILE,
+    generate_demo_data,
+)
 from kibs_spatial.resources import data_path
-from kibs_spatial.sectors import KIBS_SECTORS
 
 
 @pytest.fixture(scope="module")

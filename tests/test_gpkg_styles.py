@@ -19,13 +19,12 @@ import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import box
-
 from system_programs import require
 
 from kibs_spatial.cli import main
-from kibs_spatial.field_docs import field_table, undocumented
-from kibs_spatial.outputs import write_geopackage
-from kibs_spatial.qgis_styles import _mm, _rgba, lq_class_expression
+from kibs_spatial.fields import describe, markdown
+from kibs_spatial.outputs.geopackage import field_table, undocumented, write_geopackage
+from kibs_spatial.outputs.qgis_styles import _mm, _rgba, lq_class_expression
 
 SECTORS = ("732", "713")
 QGIS_LAYER_STYLES_COLUMNS = [
@@ -143,7 +142,7 @@ def test_gangnam_area_layer(gpkg):
 
 def test_every_written_field_is_documented(gpkg):
     table = field_table(gpkg)
-    assert undocumented(table) == [], "add these fields to kibs_spatial.field_docs.FIELDS"
+    assert undocumented(table) == [], "add these fields to kibs_spatial.outputs.geopackage.FIELDS"
     stored = pyogrio.read_dataframe(gpkg, layer="field_descriptions")
     assert set(zip(stored["layer"], stored["field"])) == set(zip(table["layer"], table["field"]))
     wide = stored[(stored["layer"] == "regions") & (stored["field"] == "s713_lq")].iloc[0]
@@ -194,9 +193,15 @@ def test_hotspots_output_gets_lisa_and_gi_styles(tmp_path):
     assert renderer.get("attr") == "firms_lisa_cl"
 
 
-def test_outputs_doc_lists_every_written_field(gpkg):
+def test_outputs_doc_is_the_field_registry():
     doc = (Path(__file__).parents[1] / "docs" / "OUTPUTS.md").read_text(encoding="utf-8")
+    start = doc.index("<!-- fields: generated")
+    generated = doc[doc.index("\n", start) + 1:doc.index("<!-- fields: end -->")]
+    assert generated == markdown(), "run `python -m kibs_spatial.fields` and paste it into docs/OUTPUTS.md"
+
+
+def test_written_types_are_the_registry_types(gpkg):
     table = field_table(gpkg)
-    names = {re.sub(r"^s\d+_", "s{ksic}_", f) if layer == "regions" else f for layer, f in zip(table["layer"], table["field"])}
-    missing = sorted(n for n in names if f"`{n}`" not in doc)
-    assert missing == [], "document these fields in docs/OUTPUTS.md"
+    wrong = [(row.layer, row.field, row.type, describe(row.layer, row.field).dtype) for row in table.itertuples()
+             if describe(row.layer, row.field) is not None and describe(row.layer, row.field).dtype != row.type]
+    assert wrong == []

@@ -6,9 +6,9 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
+from kibs_spatial.analysis.statistics import local_statistics
+from kibs_spatial.analysis.weights import build_weights
 from kibs_spatial.cli import main
-from kibs_spatial.statistics import local_statistics
-from kibs_spatial.weights import build_weights
 
 FIELDS = ["lisa_i", "lisa_z", "lisa_p", "lisa_q", "lisa_cl", "gi_z", "gi_p", "gi_q", "gi_bin"]
 
@@ -69,7 +69,7 @@ def test_run_metadata(grid, tmp_path):
     out = tmp_path / "hot.gpkg"
     assert main(["hotspots", str(path), "--columns", "jobs", "--permutations", "199", "--seed", "5", "--output", str(out), "--quiet"]) == 0
     meta = pyogrio.read_dataframe(out, layer="run_metadata").set_index("key")["value"]
-    assert meta["setting_seed"] == "5" and meta["setting_permutations"] == "199"
+    assert meta["statistics_seed"] == "5" and meta["statistics_permutations"] == "199"
     assert len(meta["input_sha256"]) == 64 and meta["version_esda"]
     assert meta["weights_islands"] == "101"
     moran = pyogrio.read_dataframe(out, layer="global_moran")

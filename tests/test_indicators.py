@@ -6,8 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kibs_spatial.concentration import concentration_table, hoover_coefficient, locational_gini
-from kibs_spatial.indicators import (
+from kibs_spatial.analysis.concentration import (
+    concentration_table,
+    hoover_coefficient,
+    locational_gini,
+)
+from kibs_spatial.analysis.indicators import (
     compound_annual_growth,
     compute_indicators,
     empirical_bayes_lq,
@@ -16,7 +20,7 @@ from kibs_spatial.indicators import (
     lq_growth_quadrant,
     shift_share,
 )
-from kibs_spatial.sectors import get_sectors
+from kibs_spatial.analysis.sectors import get_sectors
 
 
 def _tables():

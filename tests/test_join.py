@@ -6,8 +6,8 @@ import pytest
 from shapely.geometry import box
 
 from kibs_spatial.errors import InputError
-from kibs_spatial.join import join_to_regions
-from kibs_spatial.sector_data import read_sector_table
+from kibs_spatial.io.join import join_to_regions
+from kibs_spatial.io.sector_table import read_sector_table
 
 REGIONS = gpd.GeoDataFrame(
     {
@@ -82,7 +82,7 @@ def test_two_spellings_of_one_region_are_a_duplicate(tmp_path):
 
 @pytest.fixture(scope="module")
 def bundled():
-    from kibs_spatial.boundaries import load_bundled_regions
+    from kibs_spatial.io.boundaries import load_bundled_regions
     return load_bundled_regions()
 
 

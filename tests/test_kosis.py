@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from kibs_spatial.errors import InputError
-from kibs_spatial.kosis import read_kosis, write_tidy
-from kibs_spatial.sector_data import read_sector_table
+from kibs_spatial.io.kosis import read_kosis, write_tidy
+from kibs_spatial.io.sector_table import read_sector_table
 
 TWO_HEADER_WIDE = (
     "행정구역별,산업분류별,2012,2012,2022,2022\n"
@@ -163,9 +163,9 @@ def test_duplicate_rows_are_refused(tmp_path):
 
 
 def test_ingest_command_then_join_to_the_bundled_regions(tmp_path, capsys):
-    from kibs_spatial.boundaries import load_bundled_regions
     from kibs_spatial.cli import main
-    from kibs_spatial.join import join_to_regions
+    from kibs_spatial.io.boundaries import load_bundled_regions
+    from kibs_spatial.io.join import join_to_regions
 
     source = _write(tmp_path, TWO_HEADER_WIDE, encoding="cp949")
     assert main(["ingest", "kosis", str(source), "--output", str(tmp_path / "tidy.csv")]) == 0

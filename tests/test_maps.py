@@ -1,7 +1,8 @@
-"""Tests of the HTML maps (kibs_spatial.maps) on a tiny synthetic 4x4 grid around Seoul."""
+"""Tests of the HTML maps (kibs_spatial.outputs.maps) on a tiny synthetic 4x4 grid around Seoul."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -14,13 +15,25 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from kibs_spatial.analysis.clusters import RulesConfig
+from kibs_spatial.analysis.contrast import gangnam_area, kind_lq
+from kibs_spatial.analysis.counts import summarize
+from kibs_spatial.analysis.sectors import KINDS, SECTORS_BY_CODE
+from kibs_spatial.analysis.settings import AnalysisConfig
 from kibs_spatial.errors import InputError
-from kibs_spatial.maps import sector_file_name, write_maps
-from kibs_spatial.maps.styles import GI_ENTRIES, LISA_ENTRIES, LQ_ENTRIES, gi_class_keys, lq_class_keys
-from kibs_spatial.sectors import SECTORS_BY_CODE
+from kibs_spatial.outputs.maps import sector_file_name, write_maps
+from kibs_spatial.result import AnalysisResult, DataSource
+from kibs_spatial.symbology import (
+    GI_ENTRIES,
+    LISA_ENTRIES,
+    LQ_ENTRIES,
+    gi_class_keys,
+    lq_class_keys,
+)
 
 SECTORS = (SECTORS_BY_CODE["62"], SECTORS_BY_CODE["7153"])
-RUN_INFO = {"seed": "12345", "permutations": "999", "weights": "queen", "fdr": "bh", "alpha": "0.05"}
+RUN_INFO = {"statistics_seed": "12345", "statistics_permutations": "999", "weights": "queen", "statistics_fdr": "bh",
+            "statistics_alpha": "0.05"}
 SEOUL_5179 = (945_000.0, 1_940_000.0)  # lower-left corner of the grid, near Seoul
 CELL_M = 5_000.0
 LISA_CYCLE = ["HH", "LL", "LH", "HL", "ns", "isolated", "undefined", "ns"]
@@ -72,9 +85,28 @@ def results(regions: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.concat([first, second], ignore_index=True)
 
 
-def build(tmp_path: Path, regions, results, sido=None, *, synthetic: bool = True, **kwargs) -> list[Path]:
-    return write_maps(regions, results, SECTORS, RUN_INFO, tmp_path / "maps", synthetic=synthetic, sido=sido,
-                      **kwargs)
+def toy_result(regions, results, sido=None, *, synthetic=True, sectors=SECTORS, area_codes=None) -> AnalysisResult:
+    """The parts of an ``AnalysisResult`` the maps read, built from a toy results table."""
+    names = pd.DataFrame(regions.drop(columns="geometry"))
+    kinds = pd.DataFrame({"ksic": [s.ksic for s in sectors], "kind": [s.kind for s in sectors]})
+    table = results.merge(names, on="region_code", how="left").merge(kinds, on="ksic")
+    table = table.assign(kiet=table["promising"], presets_agree=table["promising"].astype(int))
+    rules = RulesConfig(presets=("kiet",), primary="kiet")
+    area = gangnam_area(regions, area_codes) if area_codes and set(area_codes) <= set(regions["region_code"]) else None
+    groups = tuple(kind_lq(regions, table, sectors, kind, area_codes if area is not None else ()) for kind in KINDS
+                   ) if "total_employees" in table else ()
+    return AnalysisResult(
+        config=dataclasses.replace(AnalysisConfig(), rules=rules), regions=regions, sido=sido, sectors=tuple(sectors),
+        table=table, global_moran=pd.DataFrame(), concentration=pd.DataFrame(), scatter=pd.DataFrame(), weights=None,
+        join_report=None, area=area, contrast=None, kinds=groups, counts=summarize(table, tuple(sectors), rules),
+        data=DataSource(synthetic, "SYNTHETIC demo data" if synthetic else "toy.csv"), min_p=0.001, metadata=RUN_INFO,
+    )
+
+
+def build(tmp_path: Path, regions, results, sido=None, *, synthetic: bool = True, sectors=SECTORS, area_codes=None,
+          **kwargs) -> list[Path]:
+    result = toy_result(regions, results, sido, synthetic=synthetic, sectors=sectors, area_codes=area_codes)
+    return write_maps(result, tmp_path / "maps", **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -183,12 +215,12 @@ def test_tooltips_carry_names_and_statistics(written, regions):
         tip = feature["properties"]["tip"]
         assert region["name_ko"] in tip
         assert html.escape(region["name_en"]) in tip
-        for label in ("Employees:", "LQ:", "LISA:", "Gi*: z", "q ", "capital region"):
+        for label in ("Employees:", "LQ:", "LISA class:", "Gi* z", "q ", "capital region"):  # registry labels
             assert label in tip
-    assert "LISA: HH (p 0.001, q 0.002)" in features[0]["properties"]["tip"]
-    assert "Gi*: z -3.00 (p 0.010, q 0.020)" in features[0]["properties"]["tip"]
+    assert "LISA class: HH (p 0.001, q 0.002)" in features[0]["properties"]["tip"]
+    assert "Gi* z -3.00 (p 0.010, q 0.020)" in features[0]["properties"]["tip"]
     missing = features[6]["properties"]["tip"]  # row 6: LISA p and q and Gi* z and q are missing
-    assert "LISA: undefined (p –, q –)" in missing and "Gi*: z – (p 0.010, q –)" in missing
+    assert "LISA class: undefined (p –, q –)" in missing and "Gi* z – (p 0.010, q –)" in missing
 
 
 def test_names_cannot_break_out_of_the_script(written, tmp_path, regions, results, sido):
@@ -259,11 +291,6 @@ def test_rewriting_replaces_the_pages(tmp_path, regions, results):
     assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == sorted(p.name for p in written)
 
 
-def test_missing_column_is_a_clear_input_error(tmp_path, regions, results):
-    with pytest.raises(InputError, match="gi_bin"):
-        build(tmp_path, regions, results.drop(columns=["gi_bin"]))
-
-
 def test_results_for_unknown_regions_are_reported(tmp_path, regions, results):
     extra = results.iloc[:1].assign(region_code="99999")
     with pytest.warns(UserWarning, match="99999"):
@@ -296,7 +323,7 @@ def test_page_for_all_sigungu_stays_small(tmp_path):
     ).to_crs("EPSG:5179")
     results = sector_results(regions.iloc[:16], SECTORS[0].ksic, 0)
     sido = regions.dissolve(by="sido_name").reset_index()[["sido_name", "geometry"]]
-    written = write_maps(regions, results, SECTORS[:1], RUN_INFO, tmp_path, synthetic=True, sido=sido)
+    written = build(tmp_path, regions, results, sido, sectors=SECTORS[:1])
     sizes = {p.name: p.stat().st_size for p in written}
     assert max(sizes.values()) < 1_500_000, sizes
 
@@ -324,8 +351,7 @@ def with_totals(results: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def with_contrast(tmp_path_factory, regions, results, sido) -> list[Path]:
-    return build(tmp_path_factory.mktemp("contrast"), regions, with_totals(results), sido,
-                 contrast_area=CONTRAST_AREA)
+    return build(tmp_path_factory.mktemp("contrast"), regions, with_totals(results), sido, area_codes=CONTRAST_AREA)
 
 
 def test_contrast_page_is_written_last_and_linked_from_the_index(with_contrast):
@@ -379,8 +405,6 @@ def test_contrast_classes_follow_the_combined_lq(with_contrast, regions, results
 
 
 def test_combined_lq_by_hand():
-    from kibs_spatial.maps.contrast_page import kind_lq
-
     frame = gpd.GeoDataFrame({"region_code": ["A", "B", "C"]}, geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:5179")
     totals = {"A": 100.0, "B": 200.0, "C": 100.0}
     rows = [("A", "711", 10.0), ("B", "711", 0.0), ("C", "711", 10.0), ("A", "713", 10.0), ("B", "713", 20.0),
@@ -399,12 +423,14 @@ def test_combined_lq_by_hand():
 
 
 def test_contrast_area_missing_from_the_layer_only_drops_the_outline(tmp_path, regions, results):
-    with pytest.warns(UserWarning, match="without the Gangnam area outline"):
-        written = build(tmp_path, regions, with_totals(results), contrast_area=("11680", "11650"))
+    written = build(tmp_path, regions, with_totals(results), area_codes=("11680", "11650"))
     text = written[-1].read_text(encoding="utf-8")
+    assert written[-1].name == "contrast.html"
     assert "kibs_area" not in text and "not in this boundary layer" in text
 
 
-def test_contrast_page_needs_total_employment(tmp_path, regions, results):
-    with pytest.raises(InputError, match="total_employees"):
-        build(tmp_path, regions, results, contrast_area=CONTRAST_AREA)
+def test_no_contrast_page_without_both_kinds(tmp_path, regions, results):
+    written = build(tmp_path, regions, with_totals(results[results["ksic"] == "62"]), sectors=SECTORS[:1],
+                    area_codes=CONTRAST_AREA)
+    assert "contrast.html" not in [p.name for p in written]
+    assert "contrast.html" not in written[0].read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from system_programs import require  # noqa: E402
 from test_gpkg_styles import SECTORS, small_run  # noqa: E402
 
-from kibs_spatial.maps.styles import GI_ENTRIES, LISA_ENTRIES
+from kibs_spatial.symbology import GI_ENTRIES, LISA_ENTRIES
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).parent / "qgis" / "check_gpkg.py"

@@ -1,6 +1,8 @@
-"""Tests of the raster surfaces (kibs_spatial.rasters): reopen the COGs and compare with the polygons."""
+"""Tests of the raster surfaces (kibs_spatial.outputs.rasters): reopen the COGs and compare with the polygons."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -9,9 +11,14 @@ import pytest
 import rasterio
 from shapely.geometry import Polygon, box
 
+from kibs_spatial.analysis.sectors import SECTORS_BY_CODE
 from kibs_spatial.errors import InputError
-from kibs_spatial.rasters import CLASS_NODATA, FLOAT_NODATA, write_sector_rasters
-from kibs_spatial.sectors import SECTORS_BY_CODE
+from kibs_spatial.outputs.rasters import (
+    CLASS_NODATA,
+    FLOAT_NODATA,
+    write_sector_rasters,
+)
+from kibs_spatial.result import DataSource
 
 SECTOR = SECTORS_BY_CODE["62"]
 X0, Y0 = 900_000.0, 1_700_000.0  # EPSG:5179 metres, a multiple of 1 km
@@ -41,11 +48,17 @@ EXPECTED = {"A": {"density": 2.0, "lq": 1.5, "gi_bin": 3}, "B": {"density": 0.5,
             "C": {"density": None, "lq": None, "gi_bin": 0}}
 
 
+def write(regions, results, out, *, synthetic=True, metadata=None):
+    """The writer on the parts of a run result it reads."""
+    result = SimpleNamespace(regions=regions, table=results, sectors=(SECTOR,), data=DataSource(synthetic, "test"),
+                             metadata=metadata or {})
+    return write_sector_rasters(result, out)
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, regions, results):
     out = tmp_path_factory.mktemp("rasters")
-    paths = write_sector_rasters(regions, results, [SECTOR], out, synthetic=True,
-                                 tags={"DATA_NOTE": "SYNTHETIC demo data", "SOURCE": "kibs_spatial test"})
+    paths = write(regions, results, out, metadata={"data_note": "SYNTHETIC demo data", "tool": "kibs_spatial test"})
     return {p.name: p for p in paths}
 
 
@@ -68,7 +81,7 @@ def test_cog_structure_and_metadata(written, layer):
         assert ds.block_shapes[0] == (256, 256)
         assert "KSIC 62" in ds.descriptions[0]
         tags = ds.tags()
-        assert tags["DATA_NOTE"] == "SYNTHETIC demo data" and tags["SOURCE"] == "kibs_spatial test"
+        assert tags["DATA_NOTE"] == "SYNTHETIC demo data" and tags["TOOL"] == "kibs_spatial test"
         assert tags["KIBS_LAYER"] == layer and tags["KIBS_SECTOR"] == "62" and tags["KIBS_SYNTHETIC"] == "yes"
 
 
@@ -120,8 +133,7 @@ def test_every_unit_value_appears_with_its_area(written):
 
 
 def test_missing_result_rows_are_nodata(tmp_path, regions, results):
-    paths = write_sector_rasters(regions, results[results["region_code"] != "A"], [SECTOR], tmp_path,
-                                 synthetic=False)
+    paths = write(regions, results[results["region_code"] != "A"], tmp_path, synthetic=False)
     assert all("_synthetic" not in p.name for p in paths)
     with rasterio.open(tmp_path / "sector_62_lq.tif") as ds:
         assert ds.tags()["KIBS_SYNTHETIC"] == "no"
@@ -131,18 +143,18 @@ def test_missing_result_rows_are_nodata(tmp_path, regions, results):
 
 def test_duplicate_result_rows_are_refused(tmp_path, regions, results):
     with pytest.raises(InputError, match="several rows for sector 62"):
-        write_sector_rasters(regions, pd.concat([results, results.iloc[:1]]), [SECTOR], tmp_path, synthetic=True)
+        write(regions, pd.concat([results, results.iloc[:1]]), tmp_path)
 
 
 def test_bundled_regions_cells_match_their_polygons(tmp_path):
     """On the real si-gun-gu: each sampled cell holds the value of a unit containing its centre."""
-    from kibs_spatial.boundaries import load_bundled_regions
+    from kibs_spatial.io.boundaries import load_bundled_regions
 
     regions = load_bundled_regions().reset_index(drop=True)
     values = np.arange(len(regions), dtype=float) + 0.5
     results = pd.DataFrame({"region_code": regions["region_code"].astype(str), "ksic": SECTOR.ksic,
                             "employees": 1000.0, "lq": values, "gi_bin": 0})
-    path = next(p for p in write_sector_rasters(regions, results, [SECTOR], tmp_path, synthetic=True)
+    path = next(p for p in write(regions, results, tmp_path)
                 if p.name.endswith("_lq_synthetic.tif"))
     with rasterio.open(path) as ds:
         band = ds.read(1)

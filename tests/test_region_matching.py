@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from kibs_spatial.boundaries import load_bundled_regions
 from kibs_spatial.errors import InputError
-from kibs_spatial.region_crosswalk import load_kostat_codes, load_region_changes
-from kibs_spatial.region_matching import match_regions
+from kibs_spatial.io.boundaries import load_bundled_regions
+from kibs_spatial.io.region_crosswalk import load_kostat_codes, load_region_changes
+from kibs_spatial.io.region_matching import match_regions
 
 
 @pytest.fixture(scope="module")

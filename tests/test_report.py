@@ -9,31 +9,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kibs_spatial.analysis.statistics import global_moran
 from kibs_spatial.cli import main
-from kibs_spatial.config import AnalysisConfig, load_config
 from kibs_spatial.errors import InputError
-from kibs_spatial.pipeline import run_analysis
-from kibs_spatial.report import contrast_for_run, render_report, write_report
-from kibs_spatial.report.figures import moran_scatter_points
+from kibs_spatial.io.config import load_config
+from kibs_spatial.outputs.report import render_report, write_report
 
 SECTIONS = 5
 
 
 @pytest.fixture(scope="module")
-def demo_run():
-    config = AnalysisConfig()
-    config = dataclasses.replace(config, statistics=dataclasses.replace(config.statistics, permutations=99))
-    return run_analysis(config)
+def demo_run(demo_result):
+    return demo_result
 
 
 @pytest.fixture(scope="module")
 def demo_contrast(demo_run):
-    return contrast_for_run(demo_run)
+    return demo_run.contrast
 
 
 @pytest.fixture(scope="module")
-def demo_html(demo_run, demo_contrast):
-    return render_report(demo_run, demo_contrast)
+def demo_html(demo_run):
+    return render_report(demo_run)
 
 
 def test_demo_scenario_technology_sits_farther_from_gangnam(demo_contrast):
@@ -67,7 +64,7 @@ def test_report_embeds_every_figure_and_fetches_nothing(demo_html):
 
 
 def test_report_contents(demo_run, demo_html):
-    promising = demo_run.results["promising"].sum()
+    promising = demo_run.table["promising"].sum()
     assert f"<b>{promising}</b> promising cluster locations" in demo_html
     for phrase in ("distance-decay profile", "exact one-sided", "3432 relabellings",
                    "Moran scatterplot 732", "queen:tolerance=500", "seed 20140582", "FDR bh"):
@@ -79,29 +76,33 @@ def test_moran_scatter_points_by_hand():
     # chain a - b - c - d, values 1, 2, 3, 6: mean 3, population sd sqrt(3.5)
     w = libpysal.weights.W({"a": ["b"], "b": ["a", "c"], "c": ["b", "d"], "d": ["c"]})
     original = w.transform
-    points = moran_scatter_points(w, pd.Series({"a": 1.0, "b": 2.0, "c": 3.0, "d": 6.0}))
+    (result,) = global_moran(w, np.array([1.0, 2.0, 3.0, 6.0]), permutations=0)
     s = math.sqrt(3.5)
-    assert points.z == pytest.approx(np.array([-2, -1, 0, 3]) / s)
-    assert points.lag == pytest.approx(np.array([-1, -1, 1, 0]) / s)  # b: (-2 + 0) / 2, c: (-1 + 3) / 2
+    assert result.z == pytest.approx(np.array([-2, -1, 0, 3]) / s)
+    assert result.lag == pytest.approx(np.array([-1, -1, 1, 0]) / s)  # b: (-2 + 0) / 2, c: (-1 + 3) / 2
     assert w.transform == original  # the caller's W is not modified
-    # a missing value: b leaves, so a is left without a neighbour
-    gap = moran_scatter_points(w, pd.Series({"a": 1.0, "b": np.nan, "c": 3.0, "d": 6.0}))
-    assert list(gap.codes) == ["a", "c", "d"] and list(gap.has_neighbours) == [False, True, True]
+    # a - b - c - d - e with b missing: a is left without a neighbour (no lag), the others restandardise
+    w = libpysal.weights.W({"a": ["b"], "b": ["a", "c"], "c": ["b", "d"], "d": ["c", "e"], "e": ["d"]})
+    (gap,) = global_moran(w, np.array([1.0, np.nan, 3.0, 6.0, 8.0]), permutations=0)
+    z = (np.array([1, 3, 6, 8]) - 4.5) / np.std([1, 3, 6, 8])
+    assert np.isnan(gap.z[1]) and np.isnan(gap.lag[0]) and np.isnan(gap.lag[1])
+    assert gap.z[[0, 2, 3, 4]] == pytest.approx(z)
+    assert gap.lag[[2, 3, 4]] == pytest.approx([z[2], (z[1] + z[3]) / 2, z[2]])
 
 
 def test_moran_scatter_slope_is_the_global_morans_i(demo_run):
-    values = demo_run.results.pivot(index="region_code", columns="ksic", values="lq")["732"]
-    points = moran_scatter_points(demo_run.weights.w, values)
-    n, s0 = len(points.z), points.has_neighbours.sum()  # row-standardised: S0 = rows with a neighbour
-    slope = n / s0 * (points.z @ points.lag) / (points.z @ points.z)
+    points = demo_run.scatter[demo_run.scatter["ksic"] == "732"]
+    linked = points[points["lag"].notna()]
+    n, s0 = len(points), len(linked)  # row-standardised: S0 = units with a neighbour
+    slope = n / s0 * (linked["z"] @ linked["lag"]) / (points["z"] @ points["z"])
     moran = demo_run.global_moran.set_index("ksic").loc["732", "moran_i"]
+    assert n == demo_run.table.loc[demo_run.table["ksic"] == "732", "lq"].notna().sum() and s0 == n - 1  # Ulleung
     assert slope == pytest.approx(moran, rel=1e-9)
 
 
 def test_report_without_the_gangnam_area_says_why(demo_run, tmp_path):
     config = dataclasses.replace(demo_run.config, contrast=dataclasses.replace(demo_run.config.contrast, area=("99999",)))
-    run = dataclasses.replace(demo_run, config=config)
-    assert contrast_for_run(run) is None
+    run = dataclasses.replace(demo_run, config=config, contrast=None, area=None)
     path = write_report(run, tmp_path / "report.html")
     text = path.read_text(encoding="utf-8")
     assert "Not computed" in text and "99999" in text

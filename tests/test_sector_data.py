@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from kibs_spatial.errors import InputError
-from kibs_spatial.sector_data import read_sector_table
+from kibs_spatial.io.sector_table import read_sector_table
 
 SECTORS = """region_code,year,ksic,employees,establishments
 11680,2012,732,100,20

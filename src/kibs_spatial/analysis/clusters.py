@@ -1,0 +1,330 @@
+"""Promising cluster locations: named, citable rule presets over the indicators and hot spot tests.
+
+Presets (docs/CLUSTERS.md gives each one's source, parameters and what is interpretation):
+
+- ``kiet``: the four criteria of KIET (2014) — specialisation, agglomeration, size, growth;
+- ``uscmp-strong`` / ``uscmp-strong90``: the US Cluster Mapping Project's strong cluster
+  (LQ at the 75th / 90th percentile);
+- ``eco-stars``: European Cluster Observatory stars 0-3;
+- ``lq-gi``: LQ x Gi* typology (cluster core, isolated specialisation, spillover halo, none).
+
+Percentiles are taken per sector over the regions with employment > 0 (the end year), with
+numpy's default linear interpolation (Hyndman & Fan 1996, type 7). A criterion ``x >= P`` passes
+every region tied at ``P``; ``x > P`` fails them. A missing value fails every criterion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+HOTSPOT = "Gi* bin >= {b} (q <= {q}) or LISA High-High"
+_BIN_Q = {1: "0.10", 2: "0.05", 3: "0.01"}
+AGGLOMERATION = ("share", "hotspot", "share-or-hotspot", "share-and-hotspot", "none")
+LQ_GI_TYPES = ("cluster core", "isolated specialisation", "spillover halo", "none")
+
+
+@dataclass(frozen=True)
+class KietRule:
+    """KIET (2014) four criteria; every cut-off is an interpretation (none was published)."""
+
+    name: ClassVar[str] = "kiet"
+    column: ClassVar[str] = "kiet"
+    min_lq: float = 2.0
+    agglomeration: str = "share-or-hotspot"
+    min_share: float = 0.01
+    min_gi_bin: int = 2
+    min_employees: float = 500
+    min_establishments: float = 20
+    min_cagr: float = 0.0
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+        share = _ge(table["share"], self.min_share)
+        hot = _hot(table, self.min_gi_bin)
+        agglomeration = {
+            "share": share, "hotspot": hot, "share-or-hotspot": share | hot, "share-and-hotspot": share & hot,
+            "none": pd.Series(True, index=table.index),
+        }[self.agglomeration]
+        out = pd.DataFrame({
+            "kiet_pass_lq": _ge(table["lq"], self.min_lq),
+            "kiet_pass_agglomeration": agglomeration,
+            "kiet_pass_size": _ge(table["employees"], self.min_employees) & _ge(table["establishments"], self.min_establishments),
+            "kiet_pass_growth": _ge(table["cagr"], self.min_cagr),
+        }, index=table.index)
+        out["kiet"] = out.all(axis=1)
+        return out
+
+    def verdict(self, columns: pd.DataFrame) -> pd.Series:
+        return columns["kiet"]
+
+    def describe(self) -> str:
+        agg = {"share": f"share >= {self.min_share:.1%}", "hotspot": _hot_text(self.min_gi_bin),
+               "share-or-hotspot": f"(share >= {self.min_share:.1%} or {_hot_text(self.min_gi_bin)})",
+               "share-and-hotspot": f"share >= {self.min_share:.1%} and {_hot_text(self.min_gi_bin)}", "none": ""}[self.agglomeration]
+        parts = [f"LQ >= {self.min_lq:g}", agg, f"employees >= {self.min_employees:g}",
+                 f"establishments >= {self.min_establishments:g}", f"CAGR >= {self.min_cagr:.1%}"]
+        return "kiet: " + " and ".join(p for p in parts if p)
+
+    def check(self, where: str) -> None:
+        _one_of(where, "agglomeration", self.agglomeration, AGGLOMERATION)
+        _gi_bin(where, self.min_gi_bin)
+
+
+@dataclass(frozen=True)
+class UscmpStrongRule:
+    """US Cluster Mapping Project strong cluster: LQ >= P75 (or P90) and >= 1, size > P25."""
+
+    name: ClassVar[str] = "uscmp-strong"
+    column: ClassVar[str] = "uscmp_strong"
+    lq_percentile: float = 75.0
+    min_lq: float = 1.0
+    employees_percentile: float = 25.0
+    establishments_percentile: float = 25.0
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+        c = self.column
+        base = _active(table)
+        out = pd.DataFrame({
+            f"{c}_pass_lq": _ge(table["lq"], _percentile(table["lq"], base, self.lq_percentile)) & _ge(table["lq"], self.min_lq),
+            f"{c}_pass_employees": _gt(table["employees"], _percentile(table["employees"], base, self.employees_percentile)),
+            f"{c}_pass_establishments": _gt(
+                table["establishments"], _percentile(table["establishments"], base, self.establishments_percentile)),
+        }, index=table.index)
+        out = _within(out, base)
+        out[c] = out.all(axis=1)
+        return out
+
+    def verdict(self, columns: pd.DataFrame) -> pd.Series:
+        return columns[self.column]
+
+    def describe(self) -> str:
+        return (f"{self.name}: LQ >= P{self.lq_percentile:g} and LQ >= {self.min_lq:g}, employees > P{self.employees_percentile:g}, "
+                f"establishments > P{self.establishments_percentile:g} (percentiles over regions with employment > 0)")
+
+    def check(self, where: str) -> None:
+        for key in ("lq_percentile", "employees_percentile", "establishments_percentile"):
+            _percent(where, key, getattr(self, key))
+
+
+@dataclass(frozen=True)
+class UscmpStrong90Rule(UscmpStrongRule):
+    name: ClassVar[str] = "uscmp-strong90"
+    column: ClassVar[str] = "uscmp_strong90"
+    lq_percentile: float = 90.0
+
+
+@dataclass(frozen=True)
+class EcoStarsRule:
+    """European Cluster Observatory stars: size, specialisation, focus; one star each."""
+
+    name: ClassVar[str] = "eco-stars"
+    column: ClassVar[str] = "eco_stars"
+    size_top_percent: float = 10.0
+    min_lq: float = 2.0
+    focus_top_percent: float = 10.0
+    min_stars: int = 2
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+        base = _active(table)
+        focus = table["employees"] / table["total_employees"]
+        out = pd.DataFrame({
+            "eco_size": _ge(table["employees"], _percentile(table["employees"], base, 100 - self.size_top_percent)),
+            "eco_specialisation": _ge(table["lq"], self.min_lq),
+            "eco_focus": _ge(focus, _percentile(focus, base, 100 - self.focus_top_percent)),
+        }, index=table.index)
+        out = _within(out, base)
+        stars = out.sum(axis=1).astype("Int64")
+        out["eco_stars"] = stars.where(table["employees"].notna() & table["lq"].notna(), pd.NA)
+        return out
+
+    def verdict(self, columns: pd.DataFrame) -> pd.Series:
+        return (columns["eco_stars"] >= self.min_stars).fillna(False).astype(bool)
+
+    def describe(self) -> str:
+        return (f"eco-stars: >= {self.min_stars} of: employees in the top {self.size_top_percent:g} %, LQ >= {self.min_lq:g}, "
+                f"sector share of the region's employment in the top {self.focus_top_percent:g} %")
+
+    def check(self, where: str) -> None:
+        for key in ("size_top_percent", "focus_top_percent"):
+            _percent(where, key, getattr(self, key))
+        if not isinstance(self.min_stars, int) or not 0 <= self.min_stars <= 3:
+            raise InputError(f"{where}: min_stars must be an integer from 0 to 3; got {self.min_stars!r}")
+
+
+@dataclass(frozen=True)
+class LqGiRule:
+    """LQ x Gi* typology: cluster core, isolated specialisation, spillover halo, none."""
+
+    name: ClassVar[str] = "lq-gi"
+    column: ClassVar[str] = "lq_gi_type"
+    min_lq: float = 2.0
+    min_gi_bin: int = 2
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+        special = _ge(table["lq"], self.min_lq)
+        hot = _ge(table["gi_bin"], self.min_gi_bin)
+        kind = np.select([special & hot, special, hot], LQ_GI_TYPES[:3], "none").astype(object)
+        kind[table["lq"].isna().to_numpy()] = None
+        return pd.DataFrame({"lq_gi_type": kind}, index=table.index)
+
+    def verdict(self, columns: pd.DataFrame) -> pd.Series:
+        return columns["lq_gi_type"] == "cluster core"
+
+    def describe(self) -> str:
+        return f"lq-gi: cluster core = LQ >= {self.min_lq:g} and Gi* bin >= {self.min_gi_bin} (q <= {_BIN_Q[self.min_gi_bin]})"
+
+    def check(self, where: str) -> None:
+        _gi_bin(where, self.min_gi_bin)
+
+
+PRESETS: dict[str, type] = {r.name: r for r in (KietRule, UscmpStrongRule, UscmpStrong90Rule, EcoStarsRule, LqGiRule)}
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The presets a run applies (in order), the primary one (``promising``), and every preset's parameters."""
+
+    presets: tuple[str, ...] = tuple(PRESETS)
+    primary: str = "kiet"
+    parameters: dict[str, Any] = field(default_factory=lambda: {name: cls() for name, cls in PRESETS.items()})
+
+    def applied(self) -> list:
+        return [self.parameters[name] for name in self.presets]
+
+    def describe(self) -> str:
+        return self.parameters[self.primary].describe()
+
+    def as_dict(self) -> dict[str, object]:
+        """Flat ``{"presets": ..., "primary": ..., "kiet.min_lq": ...}`` for the run metadata."""
+        flat: dict[str, object] = {"presets": ",".join(self.presets), "primary": self.primary}
+        for name in self.presets:
+            flat.update({f"{name}.{k}": v for k, v in asdict(self.parameters[name]).items()})
+        return flat
+
+
+def parse_rules(values: dict[str, Any], where: Callable[[str], str]) -> RulesConfig:
+    """The ``[rules]`` table of an analysis file; ``where(key)`` names a key's origin in error messages."""
+    rules = RulesConfig()
+    allowed = {"presets", "primary", *PRESETS}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise InputError(f"{where(unknown[0])}: unknown key(s) or preset(s) {', '.join(unknown)} in [rules]; "
+                         f"known keys: presets, primary; known presets: {', '.join(PRESETS)}")
+    presets = values.get("presets", list(rules.presets))
+    if isinstance(presets, str):
+        presets = [presets]
+    if not isinstance(presets, (list, tuple)):
+        raise InputError(f"{where('presets')} must be a list of names, e.g. [\"kiet\", \"lq-gi\"]; got {presets!r}")
+    bad = [p for p in presets if p not in PRESETS]
+    if bad or not presets:
+        raise InputError(f"{where('presets')}: unknown preset(s) {', '.join(map(str, bad)) or '(none given)'}; "
+                         f"known: {', '.join(PRESETS)}")
+    presets = list(dict.fromkeys(presets))
+    primary = values.get("primary", "kiet" if "kiet" in presets else presets[0])
+    if primary not in presets:
+        raise InputError(f"{where('primary')} = {primary!r} is not among the presets {', '.join(presets)}")
+    parameters = dict(rules.parameters)
+    for name, cls in PRESETS.items():
+        if name in values:
+            parameters[name] = _preset(cls, values[name], f"{where(name).replace('[rules] ', '[rules.')}]")
+    return RulesConfig(tuple(presets), primary, parameters)
+
+
+def apply_rules(results: pd.DataFrame, rules: RulesConfig) -> pd.DataFrame:
+    """Add each applied preset's columns, ``promising`` (the primary preset) and ``presets_agree``.
+
+    Every preset is applied sector by sector (``ksic``), so its percentiles are per sector.
+    """
+    out = results.copy()
+    verdicts = []
+    for rule in rules.applied():
+        columns = pd.concat([rule.apply(part) for _, part in out.groupby("ksic", sort=False)]).loc[out.index]
+        out = pd.concat([out.drop(columns=[c for c in columns if c in out]), columns], axis=1)
+        verdict = rule.verdict(columns).fillna(False).astype(bool)
+        verdicts.append(verdict)
+        if rule.name == rules.primary:
+            out["promising"] = verdict
+    out["presets_agree"] = np.sum(verdicts, axis=0).astype(int)
+    return out
+
+
+def preset_verdicts(results: pd.DataFrame, rules: RulesConfig) -> pd.DataFrame:
+    """One boolean column per applied preset (named after the preset): does it mark the row promising."""
+    return pd.DataFrame({rule.name: rule.verdict(results).fillna(False).astype(bool) for rule in rules.applied()},
+                        index=results.index)
+
+
+def _preset(cls: type, values: Any, where: str):
+    if not isinstance(values, dict):
+        raise InputError(f"{where}: expected a table of parameters")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    defaults = cls()
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        if isinstance(default, str):
+            ok = isinstance(value, str)
+        elif type(default) is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok:
+            kind = {str: "text", int: "a whole number"}.get(type(default), "a number")
+            raise InputError(f"{where}: {key} must be {kind}, like {default!r}; got {value!r}")
+    rule = replace(defaults, **{k: float(v) if isinstance(getattr(defaults, k), float) else v for k, v in values.items()})
+    rule.check(where)
+    return rule
+
+
+def _active(table: pd.DataFrame) -> pd.Series:
+    """The percentile base: regions with employment > 0 in the sector."""
+    return (table["employees"] > 0).fillna(False).astype(bool)
+
+
+def _within(criteria: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
+    """Criteria that only regions of the percentile base can pass."""
+    return pd.DataFrame(criteria.to_numpy() & base.to_numpy()[:, None], index=criteria.index, columns=criteria.columns)
+
+
+def _percentile(values: pd.Series, base: pd.Series, q: float) -> float:
+    known = values[base & values.notna()]
+    return float(np.percentile(known.to_numpy(dtype=float), q)) if len(known) else np.nan
+
+
+def _ge(values: pd.Series, threshold: float) -> pd.Series:
+    return (values >= threshold).fillna(False).astype(bool)
+
+
+def _gt(values: pd.Series, threshold: float) -> pd.Series:
+    return (values > threshold).fillna(False).astype(bool)
+
+
+def _hot(table: pd.DataFrame, min_gi_bin: int) -> pd.Series:
+    return _ge(table["gi_bin"], min_gi_bin) | (table["lisa_cl"] == "HH").fillna(False).astype(bool)
+
+
+def _hot_text(min_gi_bin: int) -> str:
+    return HOTSPOT.format(b=min_gi_bin, q=_BIN_Q[min_gi_bin])
+
+
+def _one_of(where: str, key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"{where}: {key} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _gi_bin(where: str, value: int) -> None:
+    if value not in (1, 2, 3):
+        raise InputError(f"{where}: min_gi_bin must be 1, 2 or 3 (hot spot at q <= 0.10, 0.05, 0.01); got {value!r}")
+
+
+def _percent(where: str, key: str, value: float) -> None:
+    if not 0 < value < 100:
+        raise InputError(f"{where}: {key} must be between 0 and 100; got {value!r}")

@@ -1,0 +1,329 @@
+"""Batched local statistics: local Moran (LISA) and Getis-Ord Gi/Gi* over many columns.
+
+See :mod:`.local_moran`, :mod:`.getis_ord` for the formulas, :mod:`.inference` for the
+pseudo p-values and :mod:`.permutation` for the shared conditional-permutation draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InputError
+from ...fields import LOCAL_FIELDS
+from ._columns import ColumnMoments, column_moments
+from ._graph import Graph, graph_from_w
+from .categories import gi_bins, lisa_categories
+from .getis_ord import getis_ord_column
+from .inference import (
+    DEFAULT_SEED,
+    check_alternative,
+    normal_pvalues,
+    permutation_counts,
+    pseudo_pvalues,
+)
+from .local_moran import bivariate_moran_column, local_moran_column
+from .multiple_testing import METHODS, adjust_pvalues
+
+FDR_SCOPES = ("all", "column")
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """Parameters shared by every local result."""
+
+    permutations: int
+    seed: int
+    alternative: str
+    fdr: str
+    fdr_scope: str
+    alpha: float
+
+    @property
+    def min_p(self) -> float:
+        """Smallest attainable pseudo p-value, ``1/(permutations+1)`` (0 if analytic)."""
+        return 1.0 / (self.permutations + 1) if self.permutations > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class LocalResults:
+    """Local Moran and Getis-Ord results; every array is ``(n_units, n_columns)``.
+
+    ``lisa_cl`` holds ``HH``, ``LL``, ``LH``, ``HL``, ``ns``, ``isolated`` or ``undefined``;
+    ``gi_bin`` is -3..3 (cold/hot at 99/95/90 % from ``gi_q``, 0 not significant).
+    ``n_valid[c]`` is the number of units with a value in column ``c``.
+    """
+
+    lisa_i: np.ndarray
+    lisa_z: np.ndarray
+    lisa_p: np.ndarray
+    lisa_q: np.ndarray
+    lisa_cl: np.ndarray
+    lisa_lag: np.ndarray
+    gi_g: np.ndarray
+    gi_z: np.ndarray
+    gi_p: np.ndarray
+    gi_q: np.ndarray
+    gi_bin: np.ndarray
+    n_valid: np.ndarray
+    settings: InferenceSettings
+    star: bool = True
+    id_order: list = field(default_factory=list)
+
+    permutations = property(lambda self: self.settings.permutations)
+    seed = property(lambda self: self.settings.seed)
+    alternative = property(lambda self: self.settings.alternative)
+    fdr = property(lambda self: self.settings.fdr)
+    fdr_scope = property(lambda self: self.settings.fdr_scope)
+    alpha = property(lambda self: self.settings.alpha)
+    min_p = property(lambda self: self.settings.min_p)
+
+    def to_frame(self, column_names, index=None) -> pd.DataFrame:
+        """One row per unit, fields ``c_lisa_i ... c_gi_bin`` for each column name ``c``."""
+        names = _check_names(column_names, self.lisa_i.shape[1])
+        data = {f"{name}_{stat}": getattr(self, stat)[:, c] for c, name in enumerate(names) for stat in LOCAL_FIELDS}
+        return pd.DataFrame(data, index=self.id_order if index is None else index)
+
+
+@dataclass(frozen=True)
+class BivariateLocalResults:
+    """Bivariate local Moran (x at i vs lag of y); arrays ``(n_units, n_pairs)``."""
+
+    i: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    cl: np.ndarray
+    lag: np.ndarray
+    n_valid: np.ndarray
+    settings: InferenceSettings
+    id_order: list = field(default_factory=list)
+
+    min_p = property(lambda self: self.settings.min_p)
+
+    def to_frame(self, column_names, index=None) -> pd.DataFrame:
+        """Fields ``c_bv_i, c_bv_z, c_bv_p, c_bv_q, c_bv_cl`` per pair name ``c``."""
+        names = _check_names(column_names, self.i.shape[1])
+        data = {}
+        for c, name in enumerate(names):
+            for attr in ("i", "z", "p", "q", "cl"):
+                data[f"{name}_bv_{attr}"] = getattr(self, attr)[:, c]
+        return pd.DataFrame(data, index=self.id_order if index is None else index)
+
+
+def local_statistics(
+    w,
+    values,
+    permutations: int = 9999,
+    seed: int = DEFAULT_SEED,
+    alternative: str = "two-sided",
+    fdr: str = "bh",
+    fdr_scope: str = "all",
+    alpha: float = 0.05,
+    star: bool = True,
+    n_jobs: int | None = None,
+    progress=None,
+) -> LocalResults:
+    """Local Moran's I and Getis-Ord Gi* (or Gi) for every column of ``values`` at once.
+
+    Parameters
+    ----------
+    w : libpysal.weights.W
+        Spatial weights; rows follow ``w.id_order``. Never modified. The weight values are
+        used; local Moran row-standardises them (over the neighbours with a value), Gi*
+        adds a self-weight (the W's diagonal if positive, else the row's largest weight,
+        i.e. 1 for a binary W).
+    values : array_like, shape (n,) or (n, k)
+        One column per variable; NaN marks a missing value.
+    permutations : int
+        Conditional permutations per unit (shared by all columns). 0 = analytic normal
+        p-values from the z-scores instead.
+    seed : int
+        Master seed; unit ``i`` draws from the stream ``(seed, i)``, so the output does not
+        depend on ``n_jobs``.
+    alternative : {"two-sided", "greater", "less"}
+        For LISA "greater" means positive local autocorrelation (I high), for Gi* a hot spot.
+    fdr : {"bh", "by", "bonferroni", "none"}
+        Adjustment giving the q-values (LISA and Gi* are adjusted separately).
+    fdr_scope : {"all", "column"}
+        Adjust over all unit x column tests together, or column by column.
+    alpha : float
+        A LISA unit is HH/LL/LH/HL when ``q <= alpha``.
+    star : bool
+        Gi* (focal unit included) or Gi.
+    n_jobs : int, optional
+        numba threads (None = numba's default). Results are bitwise identical for any value.
+    progress : callable(done, total), optional
+        Called after each block of units.
+
+    Returns
+    -------
+    LocalResults
+
+    Notes
+    -----
+    Units without neighbours are ``isolated`` and units with a missing value (or whose
+    neighbours all miss the value, or in a column with fewer than 3 values or no variance)
+    are ``undefined``: NaN statistic, NaN p and q, never significant, ``gi_bin`` 0. Missing
+    units are left out of the column's mean and variance, of every neighbour's lag (the
+    remaining neighbours keep their weights; LISA re-standardises them) and of the
+    permutation pool.
+    """
+    graph = graph_from_w(w)
+    x = _as_matrix(values, graph.n, "values")
+    settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
+    moments = [column_moments(graph, x[:, c]) for c in range(x.shape[1])]
+    defined = np.column_stack([m.cell_defined(graph) for m in moments])
+    self_weight = graph.self_weights()
+    lisa = [local_moran_column(m, defined[:, c]) for c, m in enumerate(moments)]
+    gi = [getis_ord_column(m, self_weight, defined[:, c], star) for c, m in enumerate(moments)]
+    lisa_z = _stack(lisa, "z")
+    gi_z = _stack(gi, "z")
+    focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in moments])
+    lisa_p, gi_p = _local_pvalues(
+        graph, moments, defined, settings, focal, (lisa_z, gi_z), n_jobs, progress
+    )
+    lisa_q = _adjust(lisa_p, settings)
+    gi_q = _adjust(gi_p, settings)
+    isolated, undefined = _no_test_masks(graph, defined)
+    dev = np.column_stack([m.dev for m in moments])
+    lisa_lag = _stack(lisa, "lag")
+    return LocalResults(
+        lisa_i=_stack(lisa, "i"),
+        lisa_z=lisa_z,
+        lisa_p=lisa_p,
+        lisa_q=lisa_q,
+        lisa_cl=lisa_categories(dev, lisa_lag, lisa_q, settings.alpha, isolated, undefined),
+        lisa_lag=lisa_lag,
+        gi_g=_stack(gi, "g"),
+        gi_z=gi_z,
+        gi_p=gi_p,
+        gi_q=gi_q,
+        gi_bin=gi_bins(gi_z, gi_q),
+        n_valid=np.array([m.n_valid for m in moments]),
+        settings=settings,
+        star=bool(star),
+        id_order=list(w.id_order),
+    )
+
+
+def bivariate_local_moran(
+    w,
+    x,
+    y,
+    permutations: int = 9999,
+    seed: int = DEFAULT_SEED,
+    alternative: str = "two-sided",
+    fdr: str = "bh",
+    fdr_scope: str = "all",
+    alpha: float = 0.05,
+    n_jobs: int | None = None,
+    progress=None,
+) -> BivariateLocalResults:
+    """Bivariate local Moran: ``x`` at unit ``i`` against the spatial lag of ``y``.
+
+    ``x`` and ``y`` are ``(n,)`` or ``(n, k)`` (column ``c`` of x is paired with column ``c``
+    of y). A unit takes part in pair ``c`` when both values are present; ``y`` of the other
+    units is permuted (conditional permutation, ``x_i`` and the focal unit fixed). Categories:
+    ``HH`` = high x surrounded by high y, etc. Other parameters as :func:`local_statistics`.
+    """
+    graph = graph_from_w(w)
+    xm = _as_matrix(x, graph.n, "x")
+    ym = _as_matrix(y, graph.n, "y")
+    if xm.shape != ym.shape:
+        raise InputError(f"x has shape {xm.shape} but y has {ym.shape}; pair them column by column")
+    settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
+    both = ~np.isnan(xm) & ~np.isnan(ym)
+    k = xm.shape[1]
+    mom_x = [column_moments(graph, np.where(both[:, c], xm[:, c], np.nan)) for c in range(k)]
+    mom_y = [column_moments(graph, np.where(both[:, c], ym[:, c], np.nan)) for c in range(k)]
+    defined = np.column_stack([mom_x[c].cell_defined(graph) & mom_y[c].defined for c in range(k)])
+    cols = [bivariate_moran_column(mom_x[c], mom_y[c], defined[:, c]) for c in range(k)]
+    z = _stack(cols, "z")
+    focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in mom_x])
+    (p,) = _local_pvalues(graph, mom_y, defined, settings, focal, (z,), n_jobs, progress, gi=False)
+    q = _adjust(p, settings)
+    isolated, undefined = _no_test_masks(graph, defined)
+    lag = _stack(cols, "lag")
+    dev = np.column_stack([m.dev for m in mom_x])
+    return BivariateLocalResults(
+        i=_stack(cols, "i"),
+        z=z,
+        p=p,
+        q=q,
+        cl=lisa_categories(dev, lag, q, settings.alpha, isolated, undefined),
+        lag=lag,
+        n_valid=np.array([m.n_valid for m in mom_x]),
+        settings=settings,
+        id_order=list(w.id_order),
+    )
+
+
+def _local_pvalues(graph: Graph, moments: list[ColumnMoments], defined, settings,
+                   focal, zscores, n_jobs, progress, gi: bool = True):
+    """LISA p (direction = sign of the focal deviation) and, if ``gi``, Gi p (direction +1)."""
+    alt = settings.alternative
+    if settings.permutations == 0:
+        out = [normal_pvalues(z, alt) for z in zscores]
+        out[0] = np.where(defined & (focal == 0), 1.0, out[0])
+    else:
+        counts = permutation_counts(
+            graph, moments, defined, settings.permutations, settings.seed, n_jobs, progress, alt
+        )
+        out = [pseudo_pvalues(counts, settings.permutations, focal, alt)]
+        if gi:
+            out.append(pseudo_pvalues(counts, settings.permutations, np.ones_like(focal), alt))
+    return tuple(np.where(defined, p, np.nan) for p in out)
+
+
+def _adjust(p: np.ndarray, settings: InferenceSettings) -> np.ndarray:
+    if settings.fdr_scope == "all":
+        return adjust_pvalues(p, settings.fdr)
+    return np.column_stack([adjust_pvalues(p[:, c], settings.fdr) for c in range(p.shape[1])])
+
+
+def _settings(permutations, seed, alternative, fdr, fdr_scope, alpha) -> InferenceSettings:
+    check_alternative(alternative)
+    if fdr not in METHODS:
+        raise InputError(f"unknown fdr method {fdr!r}; use one of {', '.join(METHODS)}")
+    if fdr_scope not in FDR_SCOPES:
+        raise InputError(f"unknown fdr_scope {fdr_scope!r}; use one of {', '.join(FDR_SCOPES)}")
+    if int(permutations) < 0:
+        raise InputError(f"permutations must be >= 0, got {permutations}")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    if not 0 <= int(seed) < 2**63:
+        raise InputError(f"seed must be a non-negative integer below 2**63, got {seed}")
+    return InferenceSettings(int(permutations), int(seed), alternative, fdr, fdr_scope, float(alpha))
+
+
+def _as_matrix(values, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n:
+        raise InputError(
+            f"{name} has shape {arr.shape}, expected ({n}, k): one row per unit of the weights"
+        )
+    if np.isinf(arr).any():
+        raise InputError(f"{name} contains infinite values; use NaN for a missing value")
+    return arr
+
+
+def _check_names(column_names, k: int) -> list[str]:
+    names = [column_names] if isinstance(column_names, str) else list(column_names)
+    if len(names) != k:
+        raise InputError(f"got {len(names)} column names for {k} analysed columns")
+    return names
+
+
+def _no_test_masks(graph, defined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(isolated, undefined)`` per unit and column: no neighbours, or no statistic otherwise."""
+    islands = graph.islands[:, None]
+    return np.repeat(islands, defined.shape[1], axis=1), ~defined & ~islands
+
+
+def _stack(columns, attr: str) -> np.ndarray:
+    return np.column_stack([getattr(c, attr) for c in columns])

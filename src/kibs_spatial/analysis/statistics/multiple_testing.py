@@ -1,0 +1,77 @@
+"""Multiple-testing adjustment of p-values, NaN-aware, equal to R's ``p.adjust``.
+
+BH and BY come from ``scipy.stats.false_discovery_control``; this module adds the NaN mask
+(no test) and Bonferroni.
+
+Methods
+-------
+``bh``
+    Benjamini & Hochberg (1995): with the ``m`` p-values sorted ascending,
+    ``q_(i) = min_{j >= i} min(1, m p_(j) / j)``.
+``by``
+    Benjamini & Yekutieli (2001): as ``bh`` multiplied by ``c(m) = sum_{j=1..m} 1/j``,
+    valid under any dependence between the tests.
+``bonferroni``
+    ``q = min(1, m p)``.
+``none``
+    ``q = p``.
+
+NaN entries (no test: island, missing value) are neither counted in ``m`` nor adjusted;
+they stay NaN.
+
+References
+----------
+Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57, 289-300.
+Benjamini, Y. and Yekutieli, D. (2001). The control of the false discovery rate in multiple
+testing under dependency. Annals of Statistics 29, 1165-1188.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import false_discovery_control
+
+from ...errors import InputError
+
+METHODS = ("bh", "by", "bonferroni", "none")
+
+
+def adjust_pvalues(p, method: str = "bh") -> np.ndarray:
+    """Adjust p-values of any shape for multiple testing (see module docstring).
+
+    Parameters
+    ----------
+    p : array_like
+        p-values in [0, 1]; NaN marks "no test".
+    method : {"bh", "by", "bonferroni", "none"}
+
+    Returns
+    -------
+    np.ndarray
+        Adjusted values, same shape as ``p``, NaN where ``p`` is NaN.
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, 0.04, np.nan, 0.03], "bh").round(4).tolist()
+    [0.03, 0.04, nan, 0.04]
+    """
+    method = method.lower()
+    if method not in METHODS:
+        raise InputError(f"unknown p-value adjustment {method!r}; use one of {', '.join(METHODS)}")
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    valid = ~np.isnan(p)
+    values = p[valid]
+    if values.size and ((values < 0) | (values > 1)).any():
+        raise InputError("p-values must lie in [0, 1]")
+    out[valid] = _adjust_flat(values, method)
+    return out
+
+
+def _adjust_flat(p: np.ndarray, method: str) -> np.ndarray:
+    m = p.size
+    if m == 0 or method == "none":
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(1.0, p * m)
+    return false_discovery_control(p, method=method)

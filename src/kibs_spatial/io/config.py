@@ -1,0 +1,213 @@
+"""The analysis file (TOML) and the command-line options, read and checked on one path.
+
+Every key is optional; the defaults are those of the bundled demo (``analysis.settings``).
+Relative paths in a TOML file are taken relative to the file's folder; command-line options
+override the file *before* validation, so a value is refused the same way wherever it comes
+from. Example (see ``examples/analysis.toml`` for every key)::
+
+    [data]
+    boundaries = "bundled"            # or a GeoPackage / shapefile / GeoJSON path
+    sectors = "bundled-demo"          # or the tidy sector table (CSV / Parquet)
+    totals = "bundled-demo"           # or the table of total employment
+    harmonize = false                 # true: dissolve districts / merged units the data give as a whole
+
+    [analysis]
+    sectors = ["732", "713", "62"]    # KSIC codes; default: the 14 KIBS sectors
+    years = [2012, 2022]              # start and end year
+
+    [statistics]
+    permutations = 9999
+    seed = 20140582
+
+    [rules]                           # cluster-rule presets, see docs/CLUSTERS.md
+    presets = ["kiet", "lq-gi"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..analysis.clusters import parse_rules
+from ..analysis.settings import (
+    BUNDLED,
+    BUNDLED_DEMO,
+    VARIABLES,
+    AnalysisConfig,
+    AnalysisSettings,
+    ContrastConfig,
+    DataConfig,
+    OutputConfig,
+    StatisticsConfig,
+    WeightsConfig,
+)
+from ..analysis.statistics import ALTERNATIVES, FDR_METHODS, FDR_SCOPES
+from ..analysis.weights import ISLAND_POLICIES, WeightsSpec
+from ..errors import InputError
+
+SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
+            "statistics": StatisticsConfig, "rules": None, "contrast": ContrastConfig, "output": OutputConfig}
+PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
+MIN_PERMUTATIONS = 99
+
+Overrides = Mapping[tuple[str, str], tuple[Any, str]]
+"""``(section, key) -> (value, option)``: command-line values, e.g. ``("statistics", "seed"): (7, "--seed")``."""
+
+
+def load_config(path: str | Path | None = None, overrides: Overrides | None = None) -> AnalysisConfig:
+    """Read a TOML analysis file (``None``: the defaults), apply ``overrides``, then check everything."""
+    raw = _read_toml(Path(path)) if path is not None else {}
+    where = _Where(str(path) if path is not None else None)
+    values = {name: dict(raw.get(name, {})) for name in SECTIONS}
+    for name, section in values.items():
+        if not isinstance(raw.get(name, {}), dict):
+            raise InputError(f"{where.file}: [{name}] must be a table of keys")
+        for key, value in section.items():
+            if (name, key) in PATH_KEYS and isinstance(value, str) and value not in (BUNDLED, BUNDLED_DEMO):
+                section[key] = str((Path(path).parent / value).resolve()) if not Path(value).is_absolute() else value
+    for (name, key), (value, option) in (overrides or {}).items():
+        if (name, key) == ("rules", "presets") and values["rules"].get("primary") not in value:
+            values["rules"].pop("primary", None)  # the command line's presets: the first one is primary
+        values[name][key] = value
+        where.options[(name, key)] = option
+    sections = {name: _section(name, section, where) for name, section in values.items()}
+    config = AnalysisConfig(**sections, source=str(path) if path is not None else "defaults")
+    _validate(config, where)
+    return config
+
+
+def statistics_config(values: Mapping[str, Any], where: Callable[[str], str]) -> StatisticsConfig:
+    """A checked ``StatisticsConfig`` from ``values`` (e.g. the ``hotspots`` options); ``where(key)`` names each."""
+    stats = replace(StatisticsConfig(), **_typed(StatisticsConfig, dict(values), where))
+    check_statistics(stats, where)
+    return stats
+
+
+def weights_config(values: Mapping[str, Any], where: Callable[[str], str]) -> WeightsConfig:
+    """A checked ``WeightsConfig`` from ``values``."""
+    weights = replace(WeightsConfig(), **_typed(WeightsConfig, dict(values), where))
+    check_weights(weights, where)
+    return weights
+
+
+class _Where:
+    """Names a value's origin in messages: ``file: [section] key`` or the command-line option."""
+
+    def __init__(self, file: str | None):
+        self.file = file or "the defaults"
+        self.options: dict[tuple[str, str], str] = {}
+
+    def __call__(self, section: str, key: str) -> str:
+        return self.options.get((section, key)) or f"{self.file}: [{section}] {key}"
+
+    def section(self, name: str) -> Callable[[str], str]:
+        return lambda key: self(name, key)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise InputError(f"{path}: config file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a valid TOML file ({error})") from None
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        hint = " ([rule] is now [rules] with presets: see examples/analysis.toml)" if "rule" in unknown else ""
+        raise InputError(f"{path}: unknown section(s) [{'], ['.join(unknown)}]; known: {', '.join(SECTIONS)}{hint}")
+    return raw
+
+
+def _section(name: str, values: dict[str, Any], where: _Where):
+    if name == "rules":
+        return parse_rules(values, where.section("rules"))
+    return replace(SECTIONS[name](), **_typed(SECTIONS[name], values, where.section(name)))
+
+
+def _typed(cls: type, values: dict[str, Any], where: Callable[[str], str]) -> dict[str, Any]:
+    """``values`` checked against the types of ``cls``'s defaults; lists become tuples."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"{where(unknown[0])}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    defaults = cls()
+    out = {}
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        if isinstance(value, list):
+            value = tuple(str(v) if key in ("sectors", "area") else v for v in value)
+        if not _same_kind(value, default):
+            raise InputError(f"{where(key)} must be {_kind(default)}, like {_example(default)}; got {value!r}")
+        out[key] = float(value) if isinstance(default, float) and not isinstance(value, tuple) else value
+    return out
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if default is None or isinstance(default, tuple):
+        return isinstance(value, tuple)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _kind(default: Any) -> str:
+    if default is None or isinstance(default, tuple):
+        return "a list"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[type(default)]
+
+
+def _example(default: Any) -> str:
+    if default is None:
+        return '["732", "62"]'
+    if isinstance(default, bool):
+        return str(default).lower()
+    return repr(list(default)) if isinstance(default, tuple) else repr(default)
+
+
+def check_statistics(stats: StatisticsConfig, where: Callable[[str], str]) -> None:
+    """Ranges and choices of the statistics settings (types are checked by :func:`_typed`)."""
+    if stats.permutations < MIN_PERMUTATIONS:
+        raise InputError(f"{where('permutations')} must be an integer >= {MIN_PERMUTATIONS}; got {stats.permutations}")
+    if not 0 <= stats.seed < 2**63:
+        raise InputError(f"{where('seed')} must be a whole number from 0 to 2**63 - 1; got {stats.seed}")
+    if stats.alternative not in ALTERNATIVES:
+        raise InputError(f"{where('alternative')} must be one of {', '.join(ALTERNATIVES)}")
+    if stats.fdr not in FDR_METHODS:
+        raise InputError(f"{where('fdr')} must be one of {', '.join(FDR_METHODS)}")
+    if stats.fdr_scope not in FDR_SCOPES:
+        raise InputError(f"{where('fdr_scope')} must be one of {', '.join(FDR_SCOPES)}")
+    if not 0 < stats.alpha < 1:
+        raise InputError(f"{where('alpha')} must be between 0 and 1")
+
+
+def check_weights(weights: WeightsConfig, where: Callable[[str], str]) -> None:
+    try:
+        WeightsSpec.parse(weights.spec)
+    except InputError as error:
+        raise InputError(f"{where('spec')}: {error}") from None
+    if weights.islands not in ISLAND_POLICIES:
+        raise InputError(f"{where('islands')} must be one of {', '.join(ISLAND_POLICIES)}")
+
+
+def _validate(config: AnalysisConfig, where: _Where) -> None:
+    if config.data.region_code_system not in ("auto", "mois", "kostat"):
+        raise InputError(f"{where('data', 'region_code_system')} must be auto, mois or kostat; "
+                         f"got {config.data.region_code_system!r}")
+    years = config.analysis.years
+    if len(years) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in years) or years[0] >= years[1]:
+        raise InputError(f"{where('analysis', 'years')} must be two increasing integers, e.g. [2012, 2022]; "
+                         f"got {list(years)}")
+    if config.analysis.variable not in VARIABLES:
+        raise InputError(f"{where('analysis', 'variable')} must be one of {', '.join(VARIABLES)}")
+    check_weights(config.weights, where.section("weights"))
+    check_statistics(config.statistics, where.section("statistics"))
+    radii = config.contrast.radii_km
+    if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in radii):
+        raise InputError(f"{where('contrast', 'radii_km')} must be a list of positive distances in km, e.g. [10, 20, 50]")

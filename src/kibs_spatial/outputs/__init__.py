@@ -1,0 +1,117 @@
+"""Write a run's deliverables from its result: the GeoPackage, CSV tables, the GAL graph, the report,
+the HTML maps, the rasters and the summary. Every writer renders :class:`~kibs_spatial.result.AnalysisResult`
+and computes nothing of the analysis.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ..fields import (
+    AREA,
+    CONCENTRATION,
+    JOIN,
+    LONG,
+    LONG_TABLE,
+    METADATA,
+    MORAN,
+    PROMISING,
+    REGION_FIELDS,
+    REGIONS,
+    SIDO,
+    WIDE_FIELDS,
+)
+from ..files import write_csv, write_text
+from ..result import AnalysisResult
+from .geopackage import add_spatial_view, write_field_table, write_geopackage
+from .maps import write_maps
+from .qgis_styles import run_styles, write_layer_styles
+from .rasters import write_sector_rasters
+from .report import write_report
+from .summary_text import format_summary
+from .tables import metadata_table, write_gal
+
+
+@dataclass(frozen=True)
+class WrittenOutputs:
+    geopackage: Path
+    tables: list[Path]
+    maps: list[Path]
+    weights: Path
+    summary: Path
+    report: Path
+    rasters: list[Path]
+
+    def all(self) -> list[Path]:
+        return [self.geopackage, *self.tables, *self.maps, self.weights, self.summary, self.report, *self.rasters]
+
+
+def write_outputs(result: AnalysisResult) -> WrittenOutputs:
+    out = Path(result.config.output.dir)
+    suffix = result.data.suffix
+    attributes = result.table
+    layers = {
+        REGIONS: wide_layer(result),
+        LONG_TABLE: attributes,  # + view "sector_results" in _finish_geopackage
+        PROMISING: _with_geometry(attributes[attributes["promising"]].reset_index(drop=True), result.regions),
+        MORAN: _with_source(result.global_moran, result),
+        CONCENTRATION: _with_source(result.concentration, result),
+        JOIN: result.join_report.rows.astype({"year": "Int64"}),
+        METADATA: metadata_table(result.metadata),
+    }
+    if result.area is not None:
+        layers[AREA] = result.area
+    if result.sido is not None:
+        layers[SIDO] = result.sido
+    geopackage = write_geopackage(out / f"kibs_clusters{suffix}.gpkg", layers, lambda tmp: _finish_geopackage(tmp, result))
+    tables = [
+        write_csv(out / f"indicators{suffix}.csv", _with_source(attributes, result)),
+        write_csv(out / f"promising_locations{suffix}.csv", _with_source(attributes[attributes["promising"]], result)),
+        write_csv(out / f"global_moran{suffix}.csv", layers[MORAN]),
+        write_csv(out / f"sector_concentration{suffix}.csv", layers[CONCENTRATION]),
+        write_csv(out / f"join_report{suffix}.csv", layers[JOIN]),
+        write_text(out / f"weights_report{suffix}.json", result.weights.report.to_json() + "\n"),
+        write_text(out / f"run_metadata{suffix}.json",
+                   json.dumps(result.metadata, ensure_ascii=False, indent=2, default=str) + "\n"),
+    ]
+    if result.contrast is not None:
+        tables.append(write_csv(out / f"gangnam_contrast{suffix}.csv", _with_source(result.contrast.to_frame(), result)))
+    report = write_report(result, out / f"report{suffix}.html")
+    maps = write_maps(result, Path(result.config.output.maps_dir))
+    rasters = write_sector_rasters(result, out / "rasters") if result.config.output.rasters else []
+    gal = write_gal(result.weights.w, out / f"weights{suffix}.gal")
+    summary = write_text(out / f"summary{suffix}.txt", format_summary(result) + "\n")
+    return WrittenOutputs(geopackage, tables, maps, gal, summary, report, rasters)
+
+
+def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:
+    """One row per unit, every sector's fields side by side (``s732_lq``)."""
+    wide = result.regions[[*REGION_FIELDS, "geometry"]].copy()
+    present = [c for c in WIDE_FIELDS if c in result.table.columns]
+    for sector in result.sectors:
+        part = result.table[result.table["ksic"] == sector.ksic].set_index("region_code")[present]
+        part.columns = [f"{sector.field_prefix}_{c}" for c in present]
+        wide = wide.merge(part, left_on="region_code", right_index=True, how="left")
+    return gpd.GeoDataFrame(wide, geometry="geometry", crs=result.regions.crs)
+
+
+def _finish_geopackage(path: Path, result: AnalysisResult) -> None:
+    """The long layer as a view (geometry stored once), then the field table and the QGIS styles."""
+    add_spatial_view(path, LONG, LONG_TABLE, REGIONS, "region_code")
+    sector_names = {s.field_prefix: f"{s.name_en} (KSIC {s.ksic})" for s in result.sectors}
+    write_field_table(path, sector_names)
+    write_layer_styles(path, run_styles(result.sectors), sector_names)
+
+
+def _with_geometry(rows: pd.DataFrame, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    table = rows.merge(regions[["region_code", "geometry"]], on="region_code", how="left")
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=regions.crs)
+
+
+def _with_source(frame: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
+    return frame.assign(data_source=result.data.label)

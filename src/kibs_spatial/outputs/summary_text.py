@@ -1,0 +1,44 @@
+"""The short printed summary of a run (also ``summary.txt``): it only formats the run's counts."""
+
+from __future__ import annotations
+
+from ..result import AnalysisResult, LocationCount
+
+SHORT_PRESET_NAMES = {"uscmp-strong": "us75", "uscmp-strong90": "us90", "eco-stars": "eco", "lq-gi": "lq-gi"}
+
+
+def format_summary(result: AnalysisResult) -> str:
+    rules, counts = result.config.rules, result.counts
+    lines = []
+    if result.data.synthetic:
+        lines += [result.data.notice, ""]
+    lines.append(f"Rule (primary preset): {rules.describe()}")
+    total = counts.promising
+    lines.append(
+        f"Promising cluster locations: {total.locations} in {total.distinct_regions} si-gun-gu, "
+        f"{total.capital_region} in the capital region (Seoul, Incheon, Gyeonggi), {total.outside} outside"
+    )
+    for kind, count in counts.by_kind.items():
+        lines.append(f"  {kind + ' KIBS:':<19} {_count_text(count)}")
+    if len(counts.by_preset) > 1:
+        lines.append("")
+        lines.append("By preset (a location = one region x sector):")
+        for name, count in counts.by_preset.items():
+            lines.append(f"  {name + (' *' if name == rules.primary else ''):<17} {_count_text(count)}")
+        marks = ", ".join(f"{k}: {v}" for k, v in counts.agreement.items())
+        lines.append(f"  agreement (locations marked by k of the {len(counts.by_preset)} presets, k: count): {marks or 'none'}")
+    names = list(counts.by_preset)
+    lines.append("")
+    header = f"{'sector':<44} {'kind':<12} {'promising':>9} {'capital':>7} {'outside':>7} {'HH':>4} {'hot':>4}"
+    lines.append(header + "".join(f" {SHORT_PRESET_NAMES.get(n, n):>6}" for n in names) + "  top regions by LQ")
+    for s in counts.sectors:
+        label = f"{s.sector.ksic} {s.sector.name_en}"[:44]
+        presets = "".join(f" {s.by_preset[n]:>6}" for n in names)
+        lines.append(f"{label:<44} {s.sector.kind:<12} {s.promising.locations:>9} {s.promising.capital_region:>7} "
+                     f"{s.promising.outside:>7} {s.lisa_hh:>4} {s.gi_hot:>4}{presets}  {'; '.join(s.top_regions)}")
+    return "\n".join(lines)
+
+
+def _count_text(count: LocationCount) -> str:
+    return (f"{count.locations:>4} in {count.distinct_regions:>3} si-gun-gu, {count.capital_region:>4} in the capital region, "
+            f"{count.outside:>4} outside")

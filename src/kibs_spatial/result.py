@@ -1,0 +1,100 @@
+"""The result model: everything a run computes, once, for the writers to render.
+
+``pipeline.run_analysis`` returns one :class:`AnalysisResult`; ``hotspots.run_hotspots`` one
+:class:`HotspotResult`. The writers in :mod:`kibs_spatial.outputs` read these and nothing else;
+the types they need are re-exported here so that outputs import only this module (and the
+neutral :mod:`kibs_spatial.symbology` and :mod:`kibs_spatial.fields`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .analysis.clusters import RulesConfig
+from .analysis.contrast import GangnamContrast, KindLQ
+from .analysis.counts import LocationCount, RunSummary, SectorCount
+from .analysis.sectors import Sector
+from .analysis.settings import AnalysisConfig
+from .analysis.weights import ConnectivityReport, RegionWeights
+from .io.join import JoinReport
+
+__all__ = [
+    "AnalysisResult", "ConnectivityReport", "DataSource", "GangnamContrast", "HotspotResult", "JoinReport", "KindLQ",
+    "LocationCount", "RegionWeights", "RulesConfig", "RunSummary", "Sector", "SectorCount",
+]
+
+SYNTHETIC_NOTICE = "SYNTHETIC DEMO DATA: these results illustrate the toolkit and are not findings about Korea."
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a run's numbers come from, as every output states it."""
+
+    synthetic: bool
+    label: str  # "SYNTHETIC demo data (not real statistics)" or the sector file's name
+    inputs: dict[str, Path] = field(default_factory=dict)  # name -> input file
+
+    @property
+    def notice(self) -> str:
+        """The synthetic-data warning, or an empty string for real data."""
+        return SYNTHETIC_NOTICE if self.synthetic else ""
+
+    @property
+    def suffix(self) -> str:
+        """``_synthetic`` in every output file name made from synthetic data."""
+        return "_synthetic" if self.synthetic else ""
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """One complete run of ``kibs-spatial run``.
+
+    ``table`` has one row per region and sector: the region's names and capital-region flag,
+    the sector's code, names and kind, every indicator, the local statistics (``lisa_*``,
+    ``gi_*``) and every applied preset's criteria, ``promising`` and ``presets_agree``.
+    ``scatter`` holds the Moran scatterplot points (``ksic``, ``region_code``, ``z``, ``lag``).
+    """
+
+    config: AnalysisConfig
+    regions: gpd.GeoDataFrame
+    sido: gpd.GeoDataFrame | None
+    sectors: tuple[Sector, ...]
+    table: pd.DataFrame
+    global_moran: pd.DataFrame
+    concentration: pd.DataFrame
+    scatter: pd.DataFrame
+    weights: RegionWeights
+    join_report: JoinReport
+    area: gpd.GeoDataFrame | None  # the dissolved Gangnam area, None when its units are not in the layer
+    contrast: GangnamContrast | None
+    kinds: tuple[KindLQ, ...]  # combined LQ of professional and technology KIBS
+    counts: RunSummary
+    data: DataSource
+    min_p: float
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HotspotResult:
+    """``kibs-spatial hotspots``: the input layer with ``c_lisa_*``/``c_gi_*`` fields per tested column."""
+
+    layer: gpd.GeoDataFrame
+    columns: list[str]
+    weights: ConnectivityReport
+    global_moran: pd.DataFrame
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    def counts(self) -> pd.DataFrame:
+        """Per column: units per LISA category and hot/cold spots."""
+        rows = []
+        for c in self.columns:
+            row = self.layer[f"{c}_lisa_cl"].value_counts().to_dict()
+            bins = self.layer[f"{c}_gi_bin"]
+            rows.append({"column": c, **row, "hot": int((bins > 0).sum()), "cold": int((bins < 0).sum())})
+        order = ["column", "HH", "LL", "LH", "HL", "ns", "isolated", "undefined", "hot", "cold"]
+        table = pd.DataFrame(rows).reindex(columns=order).fillna(0)
+        return table.astype({c: int for c in order[1:]})

@@ -1,0 +1,45 @@
+"""The bundled demo run gives the pinned results (tests/data, written by scripts/pin_demo_run.py).
+
+Guards every refactoring: the promising locations, the local and global statistics of the default
+run (9,999 permutations, the default seed) must not move unless a change means them to, in which
+case the pin is rewritten in the same commit, with the reason.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kibs_spatial.analysis.settings import AnalysisConfig
+from kibs_spatial.pipeline import run_analysis
+
+DATA = Path(__file__).parent / "data"
+EXACT = ["lisa_cl", "gi_bin", "promising", "presets_agree"]
+CLOSE = ["lq", "lisa_i", "lisa_p", "lisa_q", "gi_z", "gi_p", "gi_q"]
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return run_analysis(AnalysisConfig())
+
+
+def test_local_statistics_and_verdicts_are_the_pinned_ones(default_run):
+    pinned = pd.read_csv(DATA / "pinned_demo_run.csv.gz", dtype={"region_code": str, "ksic": str})
+    table = default_run.table.set_index(["region_code", "ksic"]).loc[pinned.set_index(["region_code", "ksic"]).index]
+    assert len(table) == len(pinned) == len(default_run.table)
+    for column in EXACT:
+        ours, pin = table[column].astype(str).to_numpy(), pinned[column].astype(str).to_numpy()
+        assert (ours == pin).all(), f"{column}: {(ours != pin).sum()} rows differ"
+    for column in CLOSE:
+        np.testing.assert_allclose(table[column].to_numpy(float), pinned[column].to_numpy(float), rtol=1e-9, atol=1e-12,
+                                   equal_nan=True, err_msg=column)
+    assert int(table["promising"].sum()) == 102
+
+
+def test_global_moran_is_the_pinned_one(default_run):
+    pinned = pd.read_csv(DATA / "pinned_demo_moran.csv", dtype={"ksic": str}).set_index("ksic")
+    ours = default_run.global_moran.set_index("ksic").loc[pinned.index]
+    for column in pinned.columns:
+        np.testing.assert_allclose(ours[column].to_numpy(float), pinned[column].to_numpy(float), rtol=1e-9,
+                                   err_msg=column)
