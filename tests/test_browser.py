@@ -129,7 +129,8 @@ def test_sector_map_draws_every_region_with_legend_and_tooltip(browser, built):
     page = visit.page
     fills = _fill_colours(page, "")
     assert len(fills) == len(run.regions)  # one path per region in the fill layer shown (LQ)
-    table = run.regions[["region_code"]].merge(run.table[run.table["ksic"] == SECTOR], on="region_code",
+    latest = run.latest()
+    table = run.regions[["region_code"]].merge(latest[latest["ksic"] == SECTOR], on="region_code",
                                                how="left")
     assert Counter(fills) == _expected_lq_colours(table["lq"].astype(float))
     titles = [t.split("\n")[0] for t in page.locator(".kibs-legend:visible").all_inner_texts()]
@@ -156,7 +157,7 @@ def test_sector_map_draws_every_region_with_legend_and_tooltip(browser, built):
 def _combined_lq(run, kind: str) -> pd.Series:
     """LQ of all sectors of one kind together: summed employees over total employment, per unit."""
     ksic = [s.ksic for s in run.sectors if s.kind == kind]
-    rows = run.table[run.table["ksic"].isin(ksic)]
+    rows = run.latest()[run.latest()["ksic"].isin(ksic)]
     employees = rows.groupby("region_code")["employees"].sum(min_count=len(ksic))
     totals = rows.groupby("region_code")["total_employees"].first()
     national = employees.sum() / totals[employees.notna()].sum()

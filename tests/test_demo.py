@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from kibs_spatial.analysis.indicators import compute_indicators
+from kibs_spatial.analysis.periods import parse_period
 from kibs_spatial.analysis.sectors import KIBS_SECTORS
 from kibs_spatial.io.boundaries import load_bundled_regions
 from kibs_spatial.io.demo import (
@@ -55,7 +56,11 @@ def test_complete_and_consistent(regions, demo):
 
 
 def _top(demo, regions, ksic, n):
-    lq = compute_indicators(demo.sectors, demo.totals, regions["region_code"].tolist(), tuple(s for s in KIBS_SECTORS if s.ksic == ksic), (2012, 2022))
+    sector = tuple(s for s in KIBS_SECTORS if s.ksic == ksic)
+    lq = compute_indicators(demo.sectors.assign(period=demo.sectors["year"].astype(str)),
+                            demo.totals.assign(period=demo.totals["year"].astype(str)), regions["region_code"].tolist(),
+                            sector, (parse_period("2012"), parse_period("2022")))
+    lq = lq[lq["period"] == "2022"]
     big = lq[lq["employees"] >= 100]  # rank regions with a real presence, not tiny counties
     return set(big.nlargest(n, "lq")["region_code"])
 

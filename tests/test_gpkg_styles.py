@@ -6,7 +6,6 @@ creates itself ("Save Style > In Database" on a GeoPackage layer).
 
 from __future__ import annotations
 
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -125,7 +124,7 @@ def test_sector_results_is_a_view_with_the_regions_geometry(gpkg):
     assert _query(gpkg, "SELECT type FROM sqlite_master WHERE name = 'sector_results'") == [("view",)]
     regions = pyogrio.read_dataframe(gpkg, layer="regions")
     long = pyogrio.read_dataframe(gpkg, layer="sector_results")
-    assert len(long) == len(SECTORS) * len(regions) and long.crs == "EPSG:5179"
+    assert len(long) == len(SECTORS) * 2 * len(regions) and long.crs == "EPSG:5179"  # two periods
     row = long[(long["ksic"] == "713") & (long["region_code"] == "11680")].iloc[0]
     assert row.geometry.equals(regions.loc[regions["region_code"] == "11680"].geometry.iloc[0])
     assert row["lisa_cl"] == regions.loc[regions["region_code"] == "11680", "s713_lisa_cl"].item()
@@ -197,7 +196,7 @@ def test_outputs_doc_is_the_field_registry():
     doc = (Path(__file__).parents[1] / "docs" / "OUTPUTS.md").read_text(encoding="utf-8")
     start = doc.index("<!-- fields: generated")
     generated = doc[doc.index("\n", start) + 1:doc.index("<!-- fields: end -->")]
-    assert generated == markdown(), "run `python -m kibs_spatial.fields` and paste it into docs/OUTPUTS.md"
+    assert generated == markdown(), "run `python -m kibs_spatial.fields --update docs/OUTPUTS.md`"
 
 
 def test_written_types_are_the_registry_types(gpkg):

@@ -48,7 +48,7 @@ def test_fields_and_categories(grid, tmp_path, capsys):
     assert (layer["jobs_lisa_p"].dropna() >= 1 / 1000).all()
     assert layer["name"].tolist() == frame["name"].tolist()
     out_text = capsys.readouterr().out
-    assert "minimum attainable p = 0.001" in out_text and "isolated" in out_text
+    assert "minimum attainable p = 0.002" in out_text and "isolated" in out_text
 
 
 def test_matches_the_python_api(grid, tmp_path):

@@ -20,7 +20,15 @@ from kibs_spatial.analysis.indicators import (
     lq_growth_quadrant,
     shift_share,
 )
+from kibs_spatial.analysis.periods import Period, parse_period
 from kibs_spatial.analysis.sectors import get_sectors
+
+PERIODS = (Period("2012", 2012), Period("2022", 2022))
+
+
+def last(result: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last period, by region."""
+    return result[result["period"] == "2022"].set_index("region_code")
 
 
 def _tables():
@@ -28,14 +36,14 @@ def _tables():
     # Region D has a suppressed (missing) sector count and must not enter the national sums.
     sectors = pd.DataFrame({
         "region_code": ["A", "B", "C", "D"] * 2,
-        "year": [2012] * 4 + [2022] * 4,
+        "period": ["2012"] * 4 + ["2022"] * 4,
         "ksic": "732",
         "employees": [5, 0, 30, 7, 10, 10, 30, None],
         "establishments": [1, 0, 3, 1, 2, 2, 3, None],
     })
     totals = pd.DataFrame({
         "region_code": ["A", "B", "C", "D"] * 2,
-        "year": [2012] * 4 + [2022] * 4,
+        "period": ["2012"] * 4 + ["2022"] * 4,
         "total_employees": [100, 200, 700, 50, 100, 200, 700, 50],
     })
     return sectors, totals
@@ -61,7 +69,7 @@ def test_compound_annual_growth():
 
 def test_compute_indicators_table():
     sectors, totals = _tables()
-    result = compute_indicators(sectors, totals, ["A", "B", "C", "D"], get_sectors(["732"]), (2012, 2022)).set_index("region_code")
+    result = last(compute_indicators(sectors, totals, ["A", "B", "C", "D"], get_sectors(["732"]), PERIODS))
     assert result.loc[["A", "B", "C"], "lq"].tolist() == pytest.approx([2.0, 1.0, (30 / 700) / 0.05])
     assert result.loc[["A", "B", "C"], "share"].tolist() == pytest.approx([0.2, 0.2, 0.6])
     # 2012: sector 35 of 1000 in A, B, C (D's 7 of 50 counts too: 42 / 1050)
@@ -75,7 +83,7 @@ def test_compute_indicators_table():
 
 def test_region_without_rows_is_missing_not_zero():
     sectors, totals = _tables()
-    result = compute_indicators(sectors, totals, ["A", "B", "C", "D", "E"], get_sectors(["732"]), (2012, 2022)).set_index("region_code")
+    result = last(compute_indicators(sectors, totals, ["A", "B", "C", "D", "E"], get_sectors(["732"]), PERIODS))
     assert result.loc["E", ["employees", "establishments", "lq"]].isna().all()
 
 
@@ -84,18 +92,19 @@ def test_region_without_rows_is_missing_not_zero():
 # Sector 732: 2012 = 20, 10, 10, 40, 0 (sum 80); 2022 = 40, 10, 15, 40, 0 (sum 105): g_s = 0.3125.
 # Region M has 5 employees in 2012 and a suppressed 2022 count: it must stay out of the growth sums.
 # Total establishments 10 each; sector establishments 2022 = 4, 1, 2, 3, 0 (sum 10): national 0.2.
-def _growth_tables():
+def _growth_tables(every_period: bool = False):
     codes = ["A", "B", "C", "D", "Z", "M"]
     sectors = pd.DataFrame({
-        "region_code": codes * 2, "year": [2012] * 6 + [2022] * 6, "ksic": "732",
+        "region_code": codes * 2, "period": ["2012"] * 6 + ["2022"] * 6, "ksic": "732",
         "employees": [20, 10, 10, 40, 0, 5, 40, 10, 15, 40, 0, None],
         "establishments": [2, 1, 1, 3, 0, 1, 4, 1, 2, 3, 0, None],
     })
     totals = pd.DataFrame({
-        "region_code": codes * 2, "year": [2012] * 6 + [2022] * 6,
+        "region_code": codes * 2, "period": ["2012"] * 6 + ["2022"] * 6,
         "total_employees": [100] * 6 + [110] * 6, "total_establishments": [10] * 12,
     })
-    return compute_indicators(sectors, totals, codes, get_sectors(["732"]), (2012, 2022)).set_index("region_code")
+    result = compute_indicators(sectors, totals, codes, get_sectors(["732"]), PERIODS)
+    return result if every_period else last(result)
 
 
 def test_growth_against_the_national_sector_growth():
@@ -135,7 +144,7 @@ def test_establishment_lq():
 
 def test_establishment_lq_is_missing_without_total_establishments():
     sectors, totals = _tables()
-    result = compute_indicators(sectors, totals, ["A", "B", "C", "D"], get_sectors(["732"]), (2012, 2022))
+    result = compute_indicators(sectors, totals, ["A", "B", "C", "D"], get_sectors(["732"]), PERIODS)
     assert result["lq_est"].isna().all()
 
 
@@ -201,11 +210,44 @@ def test_hoover_and_locational_gini_by_hand():
 
 
 def test_concentration_table():
-    t = _growth_tables().reset_index()
-    table = concentration_table(t, get_sectors(["732"]), (2012, 2022)).iloc[0]
+    t = _growth_tables(every_period=True)
+    table = concentration_table(t, get_sectors(["732"]), PERIODS).set_index("period").loc["2022"]
     assert (table["employees_national_start"], table["employees_national_end"]) == (80, 105)
     assert table["cagr_national"] == pytest.approx(1.3125 ** 0.1 - 1)
     assert table["hoover"] == pytest.approx(38 / 105) and table["regions"] == 5
     # 2012: e = (20, 10, 10, 40, 0, 5) / 85, t = 1/6 each
     e = np.array([20, 10, 10, 40, 0, 5]) / 85
     assert table["hoover_start"] == pytest.approx(0.5 * np.abs(e - 1 / 6).sum())
+
+
+def test_one_period_has_no_growth_and_every_level_indicator():
+    sectors, totals = _tables()
+    one = (Period("2022", 2022),)
+    result = compute_indicators(sectors[sectors["period"] == "2022"], totals[totals["period"] == "2022"],
+                                ["A", "B", "C", "D"], get_sectors(["732"]), one).set_index("region_code")
+    assert result.loc[["A", "B", "C"], "lq"].tolist() == pytest.approx([2.0, 1.0, (30 / 700) / 0.05])
+    for column in ("cagr", "cagr_national", "lq_start", "employees_start", "ss_national"):
+        assert result[column].isna().all(), column
+    assert result["lq_growth_quadrant"].isna().all()
+
+
+def test_annual_panel_growth_runs_from_the_first_period_to_each_later_one():
+    """Five periods 2018-2022: region A doubles every year, B stays; growth of 2020 spans two years."""
+    labels = ["2018", "2019", "2020", "2021", "2022"]
+    periods = tuple(parse_period(label) for label in labels)
+    sectors = pd.DataFrame({"region_code": ["A", "B"] * 5, "period": np.repeat(labels, 2), "ksic": "732",
+                            "employees": [x for k in range(5) for x in (2 ** k, 3)]})
+    totals = pd.DataFrame({"region_code": ["A", "B"] * 5, "period": np.repeat(labels, 2), "total_employees": 100})
+    result = compute_indicators(sectors, totals, ["A", "B"], get_sectors(["732"]), periods)
+    a = result[result["region_code"] == "A"].set_index("period")
+    assert math.isnan(a.loc["2018", "cagr"])
+    assert a.loc[["2019", "2020", "2022"], "cagr"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert a.loc["2020", "employees_start"] == 1 and a.loc["2022", "employees"] == 16
+    assert a.loc["2022", "lq"] == pytest.approx(16 / 100 / (19 / 200))
+    half = (Period("2024.1/2", 2024, 1, 2), Period("2024.2/2", 2024, 2, 2))
+    sectors = pd.DataFrame({"region_code": ["A", "B"] * 2, "period": np.repeat([p.label for p in half], 2),
+                            "ksic": "732", "employees": [100, 10, 121, 10]})
+    totals = pd.DataFrame({"region_code": ["A", "B"] * 2, "period": np.repeat([p.label for p in half], 2),
+                           "total_employees": 1000})
+    growth = compute_indicators(sectors, totals, ["A", "B"], get_sectors(["732"]), half)
+    assert growth["cagr"].iloc[-2] == pytest.approx(1.21 ** 2 - 1)  # half a year apart: annualised

@@ -129,9 +129,9 @@ def test_cheongju_merger_matches_the_2013_layer(tmp_path, bundled):
     joined = join_to_regions(_table(tmp_path, sectors, totals), bundled, harmonize=True)
     code = "43111+43113+43710"
     assert code in set(joined.regions["region_code"]) and "43710" not in set(joined.regions["region_code"])
-    values = joined.sectors.set_index("year")
-    assert values.loc[2012, "employees"] == 120 and values.loc[2022, "employees"] == 150
-    assert joined.totals.set_index("year").loc[2012, "total_employees"] == 6000
+    values = joined.sectors.set_index("period")
+    assert values.loc["2012", "employees"] == 120 and values.loc["2022", "employees"] == 150
+    assert joined.totals.set_index("period").loc["2012", "total_employees"] == 6000
     reason = joined.report.rows.loc[2, "reason"]
     assert "as merged in 2014" in reason and f"aggregated into {code}" in reason
 

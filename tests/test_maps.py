@@ -18,6 +18,7 @@ from shapely.geometry import box
 from kibs_spatial.analysis.clusters import RulesConfig
 from kibs_spatial.analysis.contrast import gangnam_area, kind_lq
 from kibs_spatial.analysis.counts import summarize
+from kibs_spatial.analysis.periods import Period
 from kibs_spatial.analysis.sectors import KINDS, SECTORS_BY_CODE
 from kibs_spatial.analysis.settings import AnalysisConfig
 from kibs_spatial.errors import InputError
@@ -89,7 +90,7 @@ def toy_result(regions, results, sido=None, *, synthetic=True, sectors=SECTORS, 
     """The parts of an ``AnalysisResult`` the maps read, built from a toy results table."""
     names = pd.DataFrame(regions.drop(columns="geometry"))
     kinds = pd.DataFrame({"ksic": [s.ksic for s in sectors], "kind": [s.kind for s in sectors]})
-    table = results.merge(names, on="region_code", how="left").merge(kinds, on="ksic")
+    table = results.merge(names, on="region_code", how="left").merge(kinds, on="ksic").assign(period="2022")
     table = table.assign(kiet=table["promising"], presets_agree=table["promising"].astype(int))
     rules = RulesConfig(presets=("kiet",), primary="kiet")
     area = gangnam_area(regions, area_codes) if area_codes and set(area_codes) <= set(regions["region_code"]) else None
@@ -97,7 +98,7 @@ def toy_result(regions, results, sido=None, *, synthetic=True, sectors=SECTORS, 
                    ) if "total_employees" in table else ()
     return AnalysisResult(
         config=dataclasses.replace(AnalysisConfig(), rules=rules), regions=regions, sido=sido, sectors=tuple(sectors),
-        table=table, global_moran=pd.DataFrame(), concentration=pd.DataFrame(), scatter=pd.DataFrame(), weights=None,
+        periods=(Period("2022", 2022),), table=table, global_moran=pd.DataFrame(), concentration=pd.DataFrame(), scatter=pd.DataFrame(), weights=None,
         join_report=None, area=area, contrast=None, kinds=groups, counts=summarize(table, tuple(sectors), rules),
         data=DataSource(synthetic, "SYNTHETIC demo data" if synthetic else "toy.csv"), min_p=0.001, metadata=RUN_INFO,
     )

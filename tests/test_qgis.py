@@ -67,7 +67,7 @@ def test_every_layer_opens_valid_with_the_right_count_and_crs(qgis_view):
         assert layers[name]["features"] == _count(gpkg, name), name
     for name in TABLES:
         assert layers[name]["valid"] and not layers[name]["spatial"], name
-    assert layers["sector_results"]["features"] == len(SECTORS) * layers["regions"]["features"]
+    assert layers["sector_results"]["features"] == len(SECTORS) * 2 * layers["regions"]["features"]  # two periods
 
 
 def test_default_styles_are_applied(qgis_view):

@@ -50,8 +50,8 @@ EXPECTED = {"A": {"density": 2.0, "lq": 1.5, "gi_bin": 3}, "B": {"density": 0.5,
 
 def write(regions, results, out, *, synthetic=True, metadata=None):
     """The writer on the parts of a run result it reads."""
-    result = SimpleNamespace(regions=regions, table=results, sectors=(SECTOR,), data=DataSource(synthetic, "test"),
-                             metadata=metadata or {})
+    result = SimpleNamespace(regions=regions, latest=lambda: results, sectors=(SECTOR,),
+                             data=DataSource(synthetic, "test"), metadata=metadata or {})
     return write_sector_rasters(result, out)
 
 

@@ -64,7 +64,7 @@ def test_report_embeds_every_figure_and_fetches_nothing(demo_html):
 
 
 def test_report_contents(demo_run, demo_html):
-    promising = demo_run.table["promising"].sum()
+    promising = demo_run.latest()["promising"].sum()
     assert f"<b>{promising}</b> promising cluster locations" in demo_html
     for phrase in ("distance-decay profile", "exact one-sided", "3432 relabellings",
                    "Moran scatterplot 732", "queen:tolerance=500", "seed 20140582", "FDR bh"):
@@ -91,12 +91,13 @@ def test_moran_scatter_points_by_hand():
 
 
 def test_moran_scatter_slope_is_the_global_morans_i(demo_run):
-    points = demo_run.scatter[demo_run.scatter["ksic"] == "732"]
+    points = demo_run.scatter[(demo_run.scatter["ksic"] == "732") & (demo_run.scatter["period"] == "2022")]
     linked = points[points["lag"].notna()]
     n, s0 = len(points), len(linked)  # row-standardised: S0 = units with a neighbour
     slope = n / s0 * (linked["z"] @ linked["lag"]) / (points["z"] @ points["z"])
-    moran = demo_run.global_moran.set_index("ksic").loc["732", "moran_i"]
-    assert n == demo_run.table.loc[demo_run.table["ksic"] == "732", "lq"].notna().sum() and s0 == n - 1  # Ulleung
+    moran = demo_run.global_moran.set_index(["ksic", "period"]).loc[("732", "2022"), "moran_i"]
+    latest = demo_run.latest()
+    assert n == latest.loc[latest["ksic"] == "732", "lq"].notna().sum() and s0 == n - 1  # Ulleung
     assert slope == pytest.approx(moran, rel=1e-9)
 
 

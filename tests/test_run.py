@@ -30,7 +30,8 @@ def test_geopackage_layers(demo_run):
     assert set(regions["s732_lisa_cl"]) <= {"HH", "LL", "LH", "HL", "ns", "isolated", "undefined"}
     assert regions.loc[regions["region_code"] == "47940", "s732_lisa_cl"].item() == "isolated"  # Ulleung-gun
     long = pyogrio.read_dataframe(gpkg, layer="sector_results", read_geometry=False)
-    assert len(long) == 14 * len(regions)
+    assert len(long) == 14 * 2 * len(regions)  # every sector in both periods
+    assert set(long["period"]) == {"2012", "2022"}
     meta = pyogrio.read_dataframe(gpkg, layer="run_metadata").set_index("key")["value"]
     assert meta["synthetic"] == "True" and meta["statistics_permutations"] == "999"
     assert len(meta["input_sectors_sha256"]) == 64
@@ -46,7 +47,7 @@ def test_join_report_accounts_for_every_input_row(demo_run):
 
 def test_lq_in_outputs_is_the_ratio_of_the_input_counts(demo_run):
     table = pd.read_csv(demo_run / "output" / "indicators_synthetic.csv", dtype={"region_code": str, "ksic": str})
-    design = table[table["ksic"] == "732"]
+    design = table[(table["ksic"] == "732") & (table["period"] == 2022)]
     national = design["employees"].sum() / design["total_employees"].sum()
     gangnam = design[design["region_code"] == "11680"].iloc[0]
     assert gangnam["lq"] == pytest.approx(gangnam["employees"] / gangnam["total_employees"] / national)
@@ -82,7 +83,10 @@ def test_config_file(tmp_path, capsys):
     assert sorted(table["ksic"].unique()) == ["701", "732"]
     promising = table[table["promising"]]
     assert (promising["lq"] >= 2.0).all()
-    assert len(promising) == ((table["lq"] >= 2.0) & table["cagr"].notna() & (table["cagr"] >= -1.0)).sum()
+    last, first = table[table["period"] == 2022], table[table["period"] == 2012]
+    assert (last["promising"] == ((last["lq"] >= 2.0) & last["cagr"].notna() & (last["cagr"] >= -1.0))).all()
+    # the first period has no growth: the criterion is not applied (empty), the others decide
+    assert first["kiet_pass_growth"].isna().all() and (first["promising"] == (first["lq"] >= 2.0)).all()
     assert (tmp_path / "maps" / "index.html").exists()
 
 
@@ -95,7 +99,11 @@ def test_same_seed_same_numbers(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[analysis]\nyears = [2022, 2012]\n", "years must be two increasing"),
+    ("[analysis]\nyears = [2022, '20x2']\n", "'20x2' is not a list of periods"),
+    ("[analysis]\nperiods = 'latest'\n", 'periods must be "all" or a list of periods'),
+    ("[analysis]\nyears = [2022]\nperiods = [2022]\n", "give either years or periods"),
+    ("[analysis]\nsectors = 'kibs-every'\n", "neither a list of codes"),
+    ("[data]\nksic_revision = 8\n", "ksic_revision must be"),
     ("[statistics]\nfdr = 'holm'\n", "fdr must be"),
     ("[weights]\nspec = 'hexagon'\n", "unknown weights kind"),
     ("[colour]\nx = 1\n", "unknown section"),

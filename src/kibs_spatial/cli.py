@@ -73,9 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     hot.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS, help=f"conditional permutations (default {DEFAULT_PERMUTATIONS})")
     hot.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    hot.add_argument("--alternative", choices=["two-sided", "greater", "less"], default="two-sided")
+    hot.add_argument("--alternative", choices=["two-sided", "two-sided-folded", "greater", "less"], default="two-sided",
+                     help="two-sided = equal tails (default); two-sided-folded = folded about the permutation mean")
     hot.add_argument("--fdr", choices=["bh", "by", "bonferroni", "none"], default="bh", help="multiple-testing control (default bh)")
-    hot.add_argument("--fdr-scope", choices=["all", "column"], default="all", help="FDR over all columns x units (default) or per column")
+    hot.add_argument("--fdr-scope", choices=["column", "all"], default="column",
+                     help="FDR per column (default: each map read alone) or over all columns x units")
     hot.add_argument("--alpha", type=float, default=0.05, help="significance level for the categories (default 0.05)")
     hot.add_argument("--crs", default=PROJECTED_CRS, help=f"CRS to work in, in metres (default {PROJECTED_CRS}; 'auto' = the layer's own or local UTM)")
     hot.add_argument("--input-crs", help="CRS of an input file that has none (e.g. a shapefile without .prj), e.g. EPSG:5186")

@@ -67,37 +67,45 @@ FIELDS: tuple[Field, ...] = (
     _f("capital_region", "boolean", "unit lies in the capital region (Seoul, Incheon, Gyeonggi)", "",
        "capital region", _UNITS),
     # the sectors
-    _f("ksic", "text", "KSIC code of the KIBS sector (identical in Rev. 9, 10, 11)", "", "KSIC", _SECTOR_TABLES),
+    _f("ksic", "text", "sector code: a KSIC code of any level, a KOSIS letter group (D+H+J+K) or a user sector's code",
+       "", "sector code", _SECTOR_TABLES),
     _f("sector", "text", "sector name in English", "", "sector", _SECTOR_TABLES),
     _f("sector_ko", "text", "sector name in Korean", "", "sector (Korean)", _LONG),
-    _f("kind", "text", "technology or professional KIBS", "", "kind", _SECTOR_TABLES),
+    _f("kind", "text", "technology or professional KIBS (or the kind a user sector was given; empty if none)", "", "kind",
+       _SECTOR_TABLES),
+    _f("period", "text", "the period, labelled as in the data (2022, 2024.1/2, 2024 2/4)", "", "period",
+       (*_LONG, MORAN, CONCENTRATION, JOIN)),
     # indicators
-    _f("employees", "real", "employees of the sector in the unit, end year", "persons", "employees", _LONG, True),
-    _f("establishments", "real", "establishments of the sector in the unit, end year", "count", "establishments",
-       _LONG, True),
-    _f("employees_start", "real", "employees of the sector in the unit, start year", "persons", "employees (start)",
-       _LONG),
-    _f("establishments_start", "real", "establishments of the sector in the unit, start year", "count",
-       "establishments (start)", _LONG),
-    _f("total_employees", "real", "employees of all industries in the unit, end year", "persons",
+    _f("employees", "real", "employees of the sector in the unit in the period", "persons", "employees", _LONG, True),
+    _f("establishments", "real", "establishments of the sector in the unit in the period (empty when the tables have "
+       "none)", "count", "establishments", _LONG, True),
+    _f("employees_start", "real", "employees of the sector in the unit in the first period", "persons",
+       "employees (first period)", _LONG),
+    _f("establishments_start", "real", "establishments of the sector in the unit in the first period", "count",
+       "establishments (first period)", _LONG),
+    _f("total_employees", "real", "employees of all industries in the unit in the period", "persons",
        "all-industry employees", _LONG),
-    _f("total_employees_start", "real", "employees of all industries in the unit, start year", "persons",
-       "all-industry employees (start)", _LONG),
-    _f("lq", "real", "location quotient, end year: (E_is / T_i) / (E_s / T); 1 = national average; NaN if a count "
-       "is missing", "ratio", "LQ", _LONG, True),
-    _f("lq_start", "real", "location quotient, start year", "ratio", "LQ (start)", _LONG),
+    _f("total_employees_start", "real", "employees of all industries in the unit in the first period", "persons",
+       "all-industry employees (first period)", _LONG),
+    _f("lq", "real", "location quotient in the period: (E_is / T_i) / (E_s / T); 1 = national average; NaN if a "
+       "count is missing", "ratio", "LQ", _LONG, True),
+    _f("lq_start", "real", "location quotient in the first period", "ratio", "LQ (first period)", _LONG),
     _f("lq_est", "real", "location quotient of establishments (NaN without total establishments in the totals table)",
        "ratio", "LQ of establishments", _LONG),
     _f("lq_eb", "real", "location quotient of the global empirical-Bayes smoothed rate (Marshall 1991)", "ratio",
        "LQ (empirical Bayes)", _LONG, True),
     _f("lq_ci_low", "real", "lower bound of the 95 % interval of the LQ", "ratio", "LQ 95 % low", _LONG),
     _f("lq_ci_high", "real", "upper bound of the 95 % interval of the LQ", "ratio", "LQ 95 % high", _LONG),
-    _f("share", "real", "unit's share of the sector's national employees, end year", "fraction 0-1",
+    _f("share", "real", "unit's share of the sector's national employees in the period", "fraction 0-1",
        "share of national", _LONG, True),
-    _f("cagr", "real", "compound annual growth rate of the sector's employees, start to end year",
-       "fraction per year", "growth per year", _LONG, True),
-    _f("cagr_national", "real", "compound annual growth rate of the sector over the study area", "fraction per year",
-       "national growth per year", (*_LONG, CONCENTRATION)),
+    _f("employees_rse", "real", "relative standard error of employees as the survey publishes it (empty for a "
+       "sector summed from several rows)", "percent", "RSE of employees", _LONG, True),
+    _f("employees_rse_high", "boolean", "the survey flags the RSE of employees as high (KOSIS *)", "",
+       "high RSE", _LONG, True),
+    _f("cagr", "real", "compound annual growth rate of the sector's employees from the first period to this one "
+       "(empty in the first period: growth is not available)", "fraction per year", "growth per year", _LONG, True),
+    _f("cagr_national", "real", "compound annual growth rate of the sector over the study area, first period to "
+       "this one", "fraction per year", "national growth per year", (*_LONG, CONCENTRATION)),
     _f("cagr_diff", "real", "cagr - cagr_national", "fraction per year", "growth above national", _LONG, True),
     _f("ss_national", "real", "shift-share national component E_is,t0 * g (Dunn 1960)", "persons",
        "shift-share: national", _LONG),
@@ -132,7 +140,8 @@ FIELDS: tuple[Field, ...] = (
        "", "kiet: agglomeration", _LONG),
     _f("kiet_pass_size", "boolean", "kiet preset: passes the size criteria (employees, establishments)", "",
        "kiet: size", _LONG),
-    _f("kiet_pass_growth", "boolean", "kiet preset: passes the growth criterion (CAGR)", "", "kiet: growth", _LONG),
+    _f("kiet_pass_growth", "boolean", "kiet preset: passes the growth criterion (CAGR); empty where growth is not "
+       "available (first period) and the criterion is not applied", "", "kiet: growth", _LONG),
     _f("kiet", "boolean", "kiet preset (KIET 2014 four criteria): passes all four", "", "kiet", _LONG, True),
     _f("promising", "boolean", "promising cluster location by the primary rule preset (rules_primary and rule in "
        "run_metadata)", "", "promising", _LONG, True),
@@ -140,8 +149,8 @@ FIELDS: tuple[Field, ...] = (
        "uscmp-strong: LQ", _LONG),
     _f("uscmp_strong_pass_employees", "boolean", "uscmp-strong preset: employees > 25th percentile", "",
        "uscmp-strong: employees", _LONG),
-    _f("uscmp_strong_pass_establishments", "boolean", "uscmp-strong preset: establishments > 25th percentile", "",
-       "uscmp-strong: establishments", _LONG),
+    _f("uscmp_strong_pass_establishments", "boolean", "uscmp-strong preset: establishments > 25th percentile (empty "
+       "and not applied when the tables have no establishments)", "", "uscmp-strong: establishments", _LONG),
     _f("uscmp_strong", "boolean", "uscmp-strong preset (US Cluster Mapping Project strong cluster): passes all three",
        "", "uscmp-strong", _LONG, True),
     _f("uscmp_strong90_pass_lq", "boolean", "uscmp-strong90 preset: LQ >= 90th percentile and >= 1", "",
@@ -163,20 +172,20 @@ FIELDS: tuple[Field, ...] = (
     _f("presets_agree", "integer", "number of the applied rule presets that mark the row promising", "count",
        "presets agreeing", _LONG, True),
     # sector_concentration
-    _f("regions", "integer", "units with known sector and total employees in the end year", "count", "units",
+    _f("regions", "integer", "units with known sector and total employees in the period", "count", "units",
        (CONCENTRATION,)),
-    _f("employees_national_start", "real", "employees of the sector over the study area, start year", "persons",
-       "national employees (start)", (CONCENTRATION,)),
-    _f("employees_national_end", "real", "employees of the sector over the study area, end year", "persons",
-       "national employees (end)", (CONCENTRATION,)),
-    _f("hoover", "real", "Hoover coefficient of localisation, end year: 0.5 * sum |E_is/E_s - T_i/T| (Hoover 1936)",
+    _f("employees_national_start", "real", "employees of the sector over the study area in the first period (units "
+       "known in both periods)", "persons", "national employees (first period)", (CONCENTRATION,)),
+    _f("employees_national_end", "real", "employees of the sector over the study area in the period (units known in "
+       "both periods)", "persons", "national employees", (CONCENTRATION,)),
+    _f("hoover", "real", "Hoover coefficient of localisation in the period: 0.5 * sum |E_is/E_s - T_i/T| (Hoover 1936)",
        "0-1", "Hoover", (CONCENTRATION,)),
-    _f("gini", "real", "locational Gini coefficient, end year (Krugman 1991)", "0-1", "locational Gini",
+    _f("gini", "real", "locational Gini coefficient in the period (Krugman 1991)", "0-1", "locational Gini",
        (CONCENTRATION,)),
-    _f("hoover_start", "real", "Hoover coefficient of localisation, start year", "0-1", "Hoover (start)",
-       (CONCENTRATION,)),
-    _f("gini_start", "real", "locational Gini coefficient, start year", "0-1", "locational Gini (start)",
-       (CONCENTRATION,)),
+    _f("hoover_start", "real", "Hoover coefficient of localisation in the first period", "0-1",
+       "Hoover (first period)", (CONCENTRATION,)),
+    _f("gini_start", "real", "locational Gini coefficient in the first period", "0-1",
+       "locational Gini (first period)", (CONCENTRATION,)),
     # sido
     _f("sido_code", "text", "province (sido) code", "", "province code", (SIDO,)),
     _f("sido_name_en", "text", "province (sido) name in English", "", "province (English)", (SIDO,)),
@@ -198,9 +207,10 @@ FIELDS: tuple[Field, ...] = (
     _f("file", "text", "input file name", "", "file", (JOIN,)),
     _f("line", "integer", "line number in the input file", "", "line", (JOIN,)),
     _f("given_region", "text", "region code or name as given in the input", "", "given region", (JOIN,)),
-    _f("year", "integer", "year of the input row", "", "year", (JOIN,)),
     _f("status", "text", "matched, aggregated (into a harmonised unit) or rejected", "", "status", (JOIN,)),
     _f("reason", "text", "why the row was rejected or how it was matched", "", "reason", (JOIN,)),
+    _f("sectors", "text", "the run's sectors this input row was added into (comma-separated codes; empty: none, or a "
+       "totals row)", "", "fed sectors", (JOIN,)),
     # run metadata
     _f("key", "text", "parameter name (see docs/OUTPUTS.md)", "", "parameter", (METADATA,)),
     _f("value", "text", "parameter value, as text", "", "value", (METADATA,)),
@@ -293,5 +303,22 @@ def markdown() -> str:
     return "\n\n".join(parts) + "\n"
 
 
+START, END = "<!-- fields: generated by `python -m kibs_spatial.fields`; do not edit by hand -->\n", "<!-- fields: end -->"
+
+
+def update_doc(path: str) -> None:
+    """Replace the generated field reference in ``path`` (docs/OUTPUTS.md) by :func:`markdown`."""
+    from pathlib import Path
+
+    doc = Path(path).read_text(encoding="utf-8")
+    head, rest = doc.split(START, 1)
+    Path(path).write_text(head + START + markdown() + END + rest.split(END, 1)[1], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown(), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--update"]:
+        update_doc(sys.argv[2])
+    else:
+        print(markdown(), end="")

@@ -5,19 +5,35 @@ It only wires the stages together; every number a writer shows is computed here,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .analysis.clusters import apply_rules
+from .analysis.clusters import ESTABLISHMENTS, GROWTH, apply_rules, unavailable_criteria
 from .analysis.concentration import concentration_table
 from .analysis.contrast import gangnam_area, gangnam_contrast, kind_lq
 from .analysis.counts import summarize
 from .analysis.indicators import compute_indicators
-from .analysis.sectors import KINDS, Sector, get_sectors
-from .analysis.settings import BUNDLED, BUNDLED_DEMO, AnalysisConfig
+from .analysis.periods import Period, order_periods
+from .analysis.sectors import (
+    KINDS,
+    Sector,
+    check_data_codes,
+    resolve_sectors,
+    revision_link_notes,
+    sector_values,
+)
+from .analysis.settings import (
+    ALL,
+    AUTO,
+    BUNDLED,
+    BUNDLED_DEMO,
+    BUNDLED_VINTAGES,
+    AnalysisConfig,
+)
 from .analysis.statistics import (
     GlobalMoranResult,
     global_moran,
@@ -25,13 +41,16 @@ from .analysis.statistics import (
     moran_table,
 )
 from .analysis.weights import build_weights
+from .defaults import DEFAULT_WEIGHTS
+from .errors import InputError
 from .fields import LOCAL_FIELDS, LONG, REGION_FIELDS, column_order
 from .io import boundaries, demo
 from .io.boundary_files import read_boundary_file
 from .io.join import join_to_regions
-from .io.sector_table import read_sector_table
+from .io.sector_table import SectorTable, read_sector_table, select_periods
 from .progress import SILENT, Progress
-from .provenance import BOUNDARY_ATTRIBUTION, file_sha256, inference_metadata, stamp
+from .provenance import file_sha256, inference_metadata, stamp
+from .reference import ksic
 from .resources import data_path
 from .result import AnalysisResult, DataSource
 
@@ -39,76 +58,160 @@ STEPS = 8
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> AnalysisResult:
-    """Load, join, compute indicators, weights and tests, apply the rule presets, contrast and count."""
-    sectors = get_sectors(list(config.analysis.sectors) if config.analysis.sectors else None)
-    progress.step("loading boundaries")
-    regions = load_regions(config)
-    progress.note(f"{len(regions)} units from {regions.attrs.get('source', config.data.boundaries)}")
-
-    progress.step("reading and joining the sector data")
+    """Read, join, compute indicators, weights and tests per sector and period, apply the rule presets,
+    compare the Gangnam area, count."""
+    progress.step("reading the sector data")
     data = data_source(config)
-    table = read_sector_table(data.inputs["sectors"], data.inputs["totals"], config.analysis.years)
-    joined = join_to_regions(table, regions, allow_unmatched=config.data.allow_unmatched,
-                             code_system=config.data.region_code_system, harmonize=config.data.harmonize)
+    table = read_sector_table(data.inputs["sectors"], data.inputs["totals"])
+    periods = analysis_periods(table, config)
+    table = select_periods(table, [p.label for p in periods])
+    revision_of = ksic_revisions(periods, config)
+    check_data_codes(table.sectors, revision_of, table.sectors_path)
+    sectors = run_sectors(config, table, revision_of)
+    progress.note(f"{len(table.sectors) + len(table.totals)} rows, {len(periods)} period(s) "
+                  f"({', '.join(p.label for p in periods)}), {len(sectors)} sector(s), KSIC revision(s) "
+                  f"{', '.join(map(str, sorted(set(revision_of.values()))))}")
+
+    progress.step("loading boundaries and joining the data to them")
+    regions = load_regions(config, periods)
+    progress.note(f"{len(regions)} units from {regions.attrs.get('source', config.data.boundaries)}")
+    joined = _join(table, regions, config, periods)
     regions = joined.regions  # harmonised units dissolved, if any
-    progress.note(joined.report.to_text().replace("\n", "\n      "))
+    values = sector_values(joined.sectors, sectors, revision_of)
+    link_notes = revision_link_notes(sectors, sorted(set(revision_of.values())), config.data.accept_partial_ksic_links)
+    report = replace(joined.report, rows=_with_sectors(joined.report.rows, values.fed))
+    progress.note(report.to_text().replace("\n", "\n      "))
 
-    progress.step(f"computing indicators for {len(sectors)} sectors")
+    progress.step(f"computing indicators for {len(sectors)} sectors x {len(periods)} period(s)")
     codes = regions["region_code"].tolist()
-    results = compute_indicators(joined.sectors, joined.totals, codes, sectors, config.analysis.years)
+    results = compute_indicators(values.values, joined.totals, codes, sectors, periods)
 
-    progress.step(f"building spatial weights ({config.weights.spec}, islands: {config.weights.islands})")
-    weights = build_weights(regions, config.weights.spec, island_policy=config.weights.islands)
-    report = weights.report
-    progress.note(f"{report.components} components, {len(report.islands)} islands, mean {report.mean_neighbors:.2f} neighbours")
+    spec = weights_spec(config, regions)
+    progress.step(f"building spatial weights ({spec}, islands: {config.weights.islands})")
+    weights = build_weights(regions, spec, island_policy=config.weights.islands)
+    connectivity = weights.report
+    progress.note(f"{connectivity.components} components, {len(connectivity.islands)} islands, "
+                  f"mean {connectivity.mean_neighbors:.2f} neighbours")
 
-    values = _test_matrix(results, codes, sectors, config.analysis.variable)
+    columns = [(s.ksic, p.label) for s in sectors for p in periods]
+    matrix = _test_matrix(results, codes, columns, config.analysis.variable)
     stats = config.statistics
     progress.step(f"global Moran's I ({stats.permutations} permutations)")
-    moran = global_moran(weights.w, values, permutations=stats.permutations, seed=stats.seed)
+    moran = global_moran(weights.w, matrix, permutations=stats.permutations, seed=stats.seed)
 
     progress.step(f"local Moran's I and Getis-Ord Gi* ({stats.permutations} permutations, FDR {stats.fdr})")
     local = local_statistics(
-        weights.w, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
+        weights.w, matrix, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
         fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True, progress=progress.bar("permutations"),
     )
-    local_table = pd.DataFrame({
-        "region_code": np.tile(codes, len(sectors)), "ksic": np.repeat([s.ksic for s in sectors], len(codes)),
-        **{name: getattr(local, name).T.ravel() for name in LOCAL_FIELDS},
-    })
-    results = results.merge(local_table, on=["region_code", "ksic"], how="left", validate="one_to_one")
+    results = results.merge(_per_column(codes, columns, {name: getattr(local, name) for name in LOCAL_FIELDS}),
+                            on=["region_code", "ksic", "period"], how="left", validate="one_to_one")
 
     progress.step(f"marking promising cluster locations ({', '.join(config.rules.presets)})")
-    results = _long_table(apply_rules(results, config.rules), regions, sectors)
+    results = apply_rules(results, config.rules, first_period=periods[0].label,
+                          establishments=table.has_establishments)
+    results = _long_table(results, regions, sectors)
 
     progress.step("comparing the Gangnam area with outlying areas")
+    last = results[results["period"] == periods[-1].label]
     area_codes = tuple(config.contrast.area)
     area = gangnam_area(regions, area_codes) if set(area_codes) <= set(regions["region_code"]) else None
-    contrast = (gangnam_contrast(regions, results, sectors, area, tuple(float(r) for r in config.contrast.radii_km))
-                if area is not None else None)
+    contrast = (gangnam_contrast(regions, last, sectors, area, tuple(float(r) for r in config.contrast.radii_km))
+                if area is not None and set(KINDS) <= {s.kind for s in sectors} else None)
+    missing = {i for i, absent in ((GROWTH, len(periods) == 1), (ESTABLISHMENTS, not table.has_establishments)) if absent}
+    notes = (*unavailable_criteria(config.rules, missing), *link_notes)
     return AnalysisResult(
-        config=config, regions=regions,
-        sido=boundaries.load_bundled_sido() if config.data.boundaries == BUNDLED else None,
-        sectors=sectors, table=results,
-        global_moran=_sector_table(moran_table(moran), sectors, variable=config.analysis.variable),
-        concentration=concentration_table(results, sectors, config.analysis.years),
-        scatter=_scatter_table(moran, codes, sectors),
-        weights=weights, join_report=joined.report, area=area, contrast=contrast,
-        kinds=tuple(kind_lq(regions, results, sectors, kind, area_codes if area is not None else ()) for kind in KINDS),
-        counts=summarize(results, sectors, config.rules), data=data, min_p=float(local.min_p),
-        metadata=run_metadata(config, regions, sectors, weights, joined.report, data, float(local.min_p)),
+        config=config, regions=regions, sido=_sido(regions), sectors=sectors, periods=periods, table=results,
+        global_moran=_column_table(moran_table(moran), sectors, periods, variable=config.analysis.variable),
+        concentration=concentration_table(results, sectors, periods),
+        scatter=_scatter_table(moran, codes, columns),
+        weights=weights, join_report=report, area=area, contrast=contrast,
+        kinds=tuple(kind_lq(regions, last, sectors, kind, area_codes if area is not None else ()) for kind in KINDS),
+        counts=summarize(last, sectors, config.rules), data=data, min_p=float(local.min_p), notes=notes,
+        metadata=run_metadata(config, regions, sectors, periods, spec, weights, report, data, table.units,
+                              float(local.min_p), notes),
     )
 
 
-def load_regions(config: AnalysisConfig) -> gpd.GeoDataFrame:
+def analysis_periods(table: SectorTable, config: AnalysisConfig) -> tuple[Period, ...]:
+    """The periods of the run in time order: ``[analysis] periods``, or every period of the sector table."""
+    try:
+        found = order_periods(table.sectors["period"])
+    except ValueError as error:
+        raise InputError(f"{table.sectors_path}, column period: {error}") from None
+    asked = config.analysis.periods
+    if asked == ALL:
+        return found
+    by_label = {p.label: p for p in found}
+    missing = [p for p in asked if p not in by_label]
+    if missing:
+        raise InputError(f"{table.sectors_path}, column period: no rows for period(s) {', '.join(missing)} asked for "
+                         f"in [analysis] periods; the file has {', '.join(by_label)}")
+    return tuple(p for p in found if p.label in set(asked))
+
+
+def ksic_revisions(periods: tuple[Period, ...], config: AnalysisConfig) -> dict[str, int]:
+    """The KSIC revision of each period's codes: ``[data] ksic_revision``, or the one in force at the period's end."""
+    if config.data.ksic_revision != AUTO:
+        return {p.label: int(config.data.ksic_revision) for p in periods}
+    early = [p.label for p in periods if p.end < ksic.REVISION_START[9]]
+    if early:
+        raise InputError(f"[data] ksic_revision: period(s) {', '.join(early)} predate KSIC revision 9 (2008-02), and "
+                         "revision 8 is not bundled; set ksic_revision = 9 if the codes you use are the same in both")
+    return {p.label: ksic.revision_on(p.end) for p in periods}
+
+
+def run_sectors(config: AnalysisConfig, table: SectorTable, revision_of: dict[str, int]) -> tuple[Sector, ...]:
+    """The run's sectors: ``[analysis] sectors`` and ``[[analysis.sector]]``; kibs-kiet on the demo, else all."""
+    spec = config.analysis.sectors
+    if spec is None:
+        spec = "kibs-kiet" if config.uses_demo_data or config.analysis.sector else ALL
+        if config.analysis.sector and not config.uses_demo_data:
+            spec = ()
+    return resolve_sectors(spec, config.analysis.sector, table.industries, sorted(set(revision_of.values())))
+
+
+def boundary_choice(config: AnalysisConfig, periods: tuple[Period, ...]) -> str:
+    """``bundled-2013``, ``bundled-2022`` or a file: ``auto`` takes the vintage nearest the last period."""
+    chosen = config.data.boundaries
+    if chosen != AUTO:
+        return "bundled-2013" if chosen == BUNDLED else chosen
+    if config.uses_demo_data:
+        return "bundled-2013"  # the demo data are generated on the 2013 units
+    year = periods[-1].year
+    return "bundled-2013" if abs(year - 2013) < abs(year - 2022) else "bundled-2022"
+
+
+def load_regions(config: AnalysisConfig, periods: tuple[Period, ...]) -> gpd.GeoDataFrame:
     """The region polygons in EPSG:5179 with a text ``region_code`` column."""
-    if config.data.boundaries == BUNDLED:
-        regions = boundaries.load_bundled_regions(config.data.boundary_layer)
-        regions.attrs["source"] = f"bundled {boundaries.BUNDLED_BOUNDARIES} ({config.data.boundary_layer})"
-        return regions
+    chosen = boundary_choice(config, periods)
+    if chosen in BUNDLED_VINTAGES:
+        return boundaries.load_bundled_regions(config.data.boundary_layer, chosen.removeprefix("bundled-"))
     layer = None if config.data.boundary_layer == "sigungu" else config.data.boundary_layer
-    return read_boundary_file(config.data.boundaries, layer=layer, source_crs=config.data.boundary_crs or None,
+    return read_boundary_file(chosen, layer=layer, source_crs=config.data.boundary_crs or None,
                               encoding=config.data.boundary_encoding or None)
+
+
+def _join(table: SectorTable, regions: gpd.GeoDataFrame, config: AnalysisConfig, periods: tuple[Period, ...]):
+    """The join; a refusal under ``boundaries = "auto"`` says which vintage was chosen and how to choose another."""
+    try:
+        return join_to_regions(table, regions, allow_unmatched=config.data.allow_unmatched,
+                               code_system=config.data.region_code_system, harmonize=config.data.harmonize)
+    except InputError as error:
+        if config.data.boundaries != AUTO:
+            raise
+        chosen = boundary_choice(config, periods)
+        other = "bundled-2013" if chosen == "bundled-2022" else "bundled-2022"
+        raise InputError(f"{error} ([data] boundaries = \"auto\" chose {chosen}, the vintage nearest the last period "
+                         f"{periods[-1].label}; if the data follow the units of the other vintage, set boundaries = "
+                         f"\"{other}\")") from None
+
+
+def weights_spec(config: AnalysisConfig, regions: gpd.GeoDataFrame) -> str:
+    """``[weights] spec``; ``auto`` is plain queen on the 2022 layer (clean shared edges), else the 500 m bridge."""
+    if config.weights.spec != AUTO:
+        return config.weights.spec
+    return "queen:tolerance=0" if regions.attrs.get("vintage") == "2022" else DEFAULT_WEIGHTS
 
 
 def data_source(config: AnalysisConfig) -> DataSource:
@@ -121,8 +224,9 @@ def data_source(config: AnalysisConfig) -> DataSource:
     return DataSource(synthetic, "SYNTHETIC demo data (not real statistics)" if synthetic else inputs["sectors"].name, inputs)
 
 
-def run_metadata(config: AnalysisConfig, regions: gpd.GeoDataFrame, sectors: tuple[Sector, ...], weights,
-                 join_report, data: DataSource, min_p: float) -> dict[str, object]:
+def run_metadata(config: AnalysisConfig, regions: gpd.GeoDataFrame, sectors: tuple[Sector, ...],
+                 periods: tuple[Period, ...], spec: str, weights, join_report, data: DataSource, units: dict[str, str],
+                 min_p: float, notes: tuple[str, ...]) -> dict[str, object]:
     """Every parameter, the seed, library versions, input files and their hashes, the synthetic flag."""
     meta: dict[str, object] = {
         **stamp(),
@@ -130,16 +234,19 @@ def run_metadata(config: AnalysisConfig, regions: gpd.GeoDataFrame, sectors: tup
         "data_note": data.notice or "user data",
         "config_source": config.source,
         "boundaries": regions.attrs.get("source", config.data.boundaries),
-        "boundary_attribution": BOUNDARY_ATTRIBUTION,
+        "boundary_attribution": regions.attrs.get("attribution", ""),
         "units": len(regions),
         "sectors": ",".join(s.ksic for s in sectors),
-        "years": ",".join(map(str, config.analysis.years)),
+        "periods": ",".join(p.label for p in periods),
+        "growth_from_to": f"{periods[0].label} to {periods[-1].label}" if len(periods) > 1 else "not available",
         "tested_variable": config.analysis.variable,
-        **inference_metadata(config.weights, config.statistics, weights.report, min_p),
+        **inference_metadata(replace(config.weights, spec=spec), config.statistics, weights.report, min_p),
         "join_rows_matched": join_report.matched,
         "join_rows_rejected": join_report.rejected,
         "harmonized_units": "; ".join(join_report.harmonized),
         "boundary_geometries_repaired": join_report.repaired_geometries,
+        **{f"{column}_source_unit": f"{unit} (converted to persons at ingest)" for column, unit in units.items()},
+        "notes": " | ".join(notes),
     }
     meta.update({f"data_{k}": v for k, v in vars(config.data).items()})
     meta.update({f"contrast_{k}": ",".join(map(str, v)) if isinstance(v, tuple) else v
@@ -153,10 +260,33 @@ def run_metadata(config: AnalysisConfig, regions: gpd.GeoDataFrame, sectors: tup
     return meta
 
 
-def _test_matrix(results: pd.DataFrame, codes: list[str], sectors: tuple[Sector, ...], variable: str) -> np.ndarray:
-    """Region x sector matrix of the tested variable (NaN where undefined)."""
-    table = results.pivot(index="region_code", columns="ksic", values=variable)
-    return table.reindex(index=codes, columns=[s.ksic for s in sectors]).to_numpy(dtype=float)
+def _test_matrix(results: pd.DataFrame, codes: list[str], columns: list[tuple[str, str]], variable: str) -> np.ndarray:
+    """Region x (sector, period) matrix of the tested variable (NaN where undefined)."""
+    table = results.pivot_table(index="region_code", columns=["ksic", "period"], values=variable, aggfunc="first",
+                                dropna=False)
+    return table.reindex(index=codes, columns=pd.MultiIndex.from_tuples(columns)).to_numpy(dtype=float)
+
+
+def _per_column(codes: list[str], columns: list[tuple[str, str]], arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``(n_units, n_columns)`` arrays as a long frame keyed by region, sector and period."""
+    return pd.DataFrame({
+        "region_code": np.tile(codes, len(columns)),
+        "ksic": np.repeat([c[0] for c in columns], len(codes)),
+        "period": np.repeat([c[1] for c in columns], len(codes)),
+        **{name: array.T.ravel() for name, array in arrays.items()},
+    })
+
+
+def _with_sectors(rows: pd.DataFrame, fed: dict[int, tuple[str, ...]]) -> pd.DataFrame:
+    """The join report with the sectors each sector-table row was added into (empty: into none)."""
+    sectors = [",".join(fed.get(int(line), ())) if table == "sectors" else ""
+               for table, line in zip(rows["table"], rows["line"])]
+    return rows.assign(sectors=sectors)
+
+
+def _sido(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    vintage = regions.attrs.get("vintage")
+    return boundaries.load_bundled_sido(vintage) if vintage else None
 
 
 def _sector_columns(sectors: tuple[Sector, ...]) -> pd.DataFrame:
@@ -166,21 +296,21 @@ def _sector_columns(sectors: tuple[Sector, ...]) -> pd.DataFrame:
 
 def _long_table(results: pd.DataFrame, regions: gpd.GeoDataFrame, sectors: tuple[Sector, ...]) -> pd.DataFrame:
     """The results with the region's names and flags and the sector's names and kind, in registry order."""
-    names = pd.DataFrame(regions[list(REGION_FIELDS)])
+    names = pd.DataFrame(regions[[c for c in REGION_FIELDS if c in regions.columns]])
     table = names.merge(results, on="region_code").merge(_sector_columns(sectors), on="ksic")
     return table[column_order(table.columns, LONG)]
 
 
-def _sector_table(frame: pd.DataFrame, sectors: tuple[Sector, ...], **extra) -> pd.DataFrame:
-    """One row per sector: ``ksic``, ``sector``, ``kind``, ``extra`` columns, then ``frame``'s."""
-    head = _sector_columns(sectors).drop(columns="sector_ko").assign(**extra)
+def _column_table(frame: pd.DataFrame, sectors: tuple[Sector, ...], periods: tuple[Period, ...], **extra) -> pd.DataFrame:
+    """One row per sector and period (sector-major): ``ksic``, ``sector``, ``kind``, ``period``, ``extra``, ``frame``."""
+    head = _sector_columns(sectors).drop(columns="sector_ko")
+    head = head.loc[head.index.repeat(len(periods))].reset_index(drop=True)
+    head = head.assign(period=[p.label for p in periods] * len(sectors), **extra)
     return pd.concat([head, frame.reset_index(drop=True)], axis=1)
 
 
-def _scatter_table(moran: list[GlobalMoranResult], codes: list[str], sectors: tuple[Sector, ...]) -> pd.DataFrame:
-    """The Moran scatterplot points of each sector: units with a value (``lag`` NaN without a neighbour)."""
-    frame = pd.DataFrame({
-        "ksic": np.repeat([s.ksic for s in sectors], len(codes)), "region_code": np.tile(codes, len(sectors)),
-        "z": np.concatenate([m.z for m in moran]), "lag": np.concatenate([m.lag for m in moran]),
-    })
+def _scatter_table(moran: list[GlobalMoranResult], codes: list[str], columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """The Moran scatterplot points of each sector and period: units with a value (``lag`` NaN without a neighbour)."""
+    frame = _per_column(codes, columns, {"z": np.column_stack([m.z for m in moran]),
+                                         "lag": np.column_stack([m.lag for m in moran])})
     return frame[frame["z"].notna()].reset_index(drop=True)

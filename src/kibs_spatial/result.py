@@ -17,6 +17,7 @@ import pandas as pd
 from .analysis.clusters import RulesConfig
 from .analysis.contrast import GangnamContrast, KindLQ
 from .analysis.counts import LocationCount, RunSummary, SectorCount
+from .analysis.periods import Period
 from .analysis.sectors import Sector
 from .analysis.settings import AnalysisConfig
 from .analysis.weights import ConnectivityReport, RegionWeights
@@ -24,7 +25,7 @@ from .io.join import JoinReport
 
 __all__ = [
     "AnalysisResult", "ConnectivityReport", "DataSource", "GangnamContrast", "HotspotResult", "JoinReport", "KindLQ",
-    "LocationCount", "RegionWeights", "RulesConfig", "RunSummary", "Sector", "SectorCount",
+    "LocationCount", "Period", "RegionWeights", "RulesConfig", "RunSummary", "Sector", "SectorCount",
 ]
 
 SYNTHETIC_NOTICE = "SYNTHETIC DEMO DATA: these results illustrate the toolkit and are not findings about Korea."
@@ -53,16 +54,19 @@ class DataSource:
 class AnalysisResult:
     """One complete run of ``kibs-spatial run``.
 
-    ``table`` has one row per region and sector: the region's names and capital-region flag,
-    the sector's code, names and kind, every indicator, the local statistics (``lisa_*``,
-    ``gi_*``) and every applied preset's criteria, ``promising`` and ``presets_agree``.
-    ``scatter`` holds the Moran scatterplot points (``ksic``, ``region_code``, ``z``, ``lag``).
+    ``table`` has one row per region, sector and period: the region's names and capital-region
+    flag, the sector's code, names and kind, the period, every indicator, the local statistics
+    (``lisa_*``, ``gi_*``) and every applied preset's criteria, ``promising`` and ``presets_agree``.
+    ``global_moran`` and ``concentration`` have one row per sector and period; ``scatter`` holds
+    the Moran scatterplot points (``ksic``, ``period``, ``region_code``, ``z``, ``lag``). The
+    counts, the contrast and the combined LQs are of the last period.
     """
 
     config: AnalysisConfig
     regions: gpd.GeoDataFrame
     sido: gpd.GeoDataFrame | None
     sectors: tuple[Sector, ...]
+    periods: tuple[Period, ...]
     table: pd.DataFrame
     global_moran: pd.DataFrame
     concentration: pd.DataFrame
@@ -75,7 +79,17 @@ class AnalysisResult:
     counts: RunSummary
     data: DataSource
     min_p: float
+    notes: tuple[str, ...] = ()  # what the run could not do with these data (growth, establishments, KSIC links)
     metadata: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def last_period(self) -> str:
+        """The period the headline outputs show (the wide layer, the counts, the contrast)."""
+        return self.periods[-1].label
+
+    def latest(self) -> pd.DataFrame:
+        """The rows of ``table`` of the last period."""
+        return self.table[self.table["period"] == self.last_period]
 
 
 @dataclass(frozen=True)

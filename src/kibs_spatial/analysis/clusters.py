@@ -8,9 +8,13 @@ Presets (docs/CLUSTERS.md gives each one's source, parameters and what is interp
 - ``eco-stars``: European Cluster Observatory stars 0-3;
 - ``lq-gi``: LQ x Gi* typology (cluster core, isolated specialisation, spillover halo, none).
 
-Percentiles are taken per sector over the regions with employment > 0 (the end year), with
-numpy's default linear interpolation (Hyndman & Fan 1996, type 7). A criterion ``x >= P`` passes
-every region tied at ``P``; ``x > P`` fails them. A missing value fails every criterion.
+Percentiles are taken per sector and period over the regions with employment > 0, with numpy's
+default linear interpolation (Hyndman & Fan 1996, type 7). A criterion ``x >= P`` passes every
+region tied at ``P``; ``x > P`` fails them. A missing value fails every criterion.
+
+A criterion whose input the data do not have at all is *not applicable* (its column is empty) and
+the preset decides on the others: growth in the first period (and with one period), establishments
+when the tables have none (survey data). :func:`unavailable_criteria` says which, for the report.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import pandas as pd
 from ..errors import InputError
 
 HOTSPOT = "Gi* bin >= {b} (q <= {q}) or LISA High-High"
+GROWTH, ESTABLISHMENTS = "growth", "establishments"
+INPUTS = (GROWTH, ESTABLISHMENTS)  # inputs a run may not have: growth needs two periods
 _BIN_Q = {1: "0.10", 2: "0.05", 3: "0.01"}
 AGGLOMERATION = ("share", "hotspot", "share-or-hotspot", "share-and-hotspot", "none")
 LQ_GI_TYPES = ("cluster core", "isolated specialisation", "spillover halo", "none")
@@ -36,6 +42,7 @@ class KietRule:
 
     name: ClassVar[str] = "kiet"
     column: ClassVar[str] = "kiet"
+    needs: ClassVar[dict[str, str]] = {GROWTH: "kiet_pass_growth", ESTABLISHMENTS: "establishments >= min_establishments"}
     min_lq: float = 2.0
     agglomeration: str = "share-or-hotspot"
     min_share: float = 0.01
@@ -44,7 +51,7 @@ class KietRule:
     min_establishments: float = 20
     min_cagr: float = 0.0
 
-    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, table: pd.DataFrame, available: frozenset[str] = frozenset(INPUTS)) -> pd.DataFrame:
         share = _ge(table["share"], self.min_share)
         hot = _hot(table, self.min_gi_bin)
         agglomeration = {
@@ -54,10 +61,11 @@ class KietRule:
         out = pd.DataFrame({
             "kiet_pass_lq": _ge(table["lq"], self.min_lq),
             "kiet_pass_agglomeration": agglomeration,
-            "kiet_pass_size": _ge(table["employees"], self.min_employees) & _ge(table["establishments"], self.min_establishments),
-            "kiet_pass_growth": _ge(table["cagr"], self.min_cagr),
+            "kiet_pass_size": _ge(table["employees"], self.min_employees) & (
+                _ge(table["establishments"], self.min_establishments) if ESTABLISHMENTS in available else True),
+            "kiet_pass_growth": _ge(table["cagr"], self.min_cagr) if GROWTH in available else _not_applicable(table),
         }, index=table.index)
-        out["kiet"] = out.all(axis=1)
+        out["kiet"] = _all_applicable(out)
         return out
 
     def verdict(self, columns: pd.DataFrame) -> pd.Series:
@@ -82,12 +90,13 @@ class UscmpStrongRule:
 
     name: ClassVar[str] = "uscmp-strong"
     column: ClassVar[str] = "uscmp_strong"
+    needs: ClassVar[dict[str, str]] = {ESTABLISHMENTS: "uscmp_strong_pass_establishments"}
     lq_percentile: float = 75.0
     min_lq: float = 1.0
     employees_percentile: float = 25.0
     establishments_percentile: float = 25.0
 
-    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, table: pd.DataFrame, available: frozenset[str] = frozenset(INPUTS)) -> pd.DataFrame:
         c = self.column
         base = _active(table)
         out = pd.DataFrame({
@@ -97,7 +106,9 @@ class UscmpStrongRule:
                 table["establishments"], _percentile(table["establishments"], base, self.establishments_percentile)),
         }, index=table.index)
         out = _within(out, base)
-        out[c] = out.all(axis=1)
+        if ESTABLISHMENTS not in available:
+            out[f"{c}_pass_establishments"] = _not_applicable(table)
+        out[c] = _all_applicable(out)
         return out
 
     def verdict(self, columns: pd.DataFrame) -> pd.Series:
@@ -116,6 +127,7 @@ class UscmpStrongRule:
 class UscmpStrong90Rule(UscmpStrongRule):
     name: ClassVar[str] = "uscmp-strong90"
     column: ClassVar[str] = "uscmp_strong90"
+    needs: ClassVar[dict[str, str]] = {ESTABLISHMENTS: "uscmp_strong90_pass_establishments"}
     lq_percentile: float = 90.0
 
 
@@ -125,12 +137,13 @@ class EcoStarsRule:
 
     name: ClassVar[str] = "eco-stars"
     column: ClassVar[str] = "eco_stars"
+    needs: ClassVar[dict[str, str]] = {}
     size_top_percent: float = 10.0
     min_lq: float = 2.0
     focus_top_percent: float = 10.0
     min_stars: int = 2
 
-    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, table: pd.DataFrame, available: frozenset[str] = frozenset(INPUTS)) -> pd.DataFrame:
         base = _active(table)
         focus = table["employees"] / table["total_employees"]
         out = pd.DataFrame({
@@ -163,10 +176,11 @@ class LqGiRule:
 
     name: ClassVar[str] = "lq-gi"
     column: ClassVar[str] = "lq_gi_type"
+    needs: ClassVar[dict[str, str]] = {}
     min_lq: float = 2.0
     min_gi_bin: int = 2
 
-    def apply(self, table: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, table: pd.DataFrame, available: frozenset[str] = frozenset(INPUTS)) -> pd.DataFrame:
         special = _ge(table["lq"], self.min_lq)
         hot = _ge(table["gi_bin"], self.min_gi_bin)
         kind = np.select([special & hot, special, hot], LQ_GI_TYPES[:3], "none").astype(object)
@@ -236,15 +250,25 @@ def parse_rules(values: dict[str, Any], where: Callable[[str], str]) -> RulesCon
     return RulesConfig(tuple(presets), primary, parameters)
 
 
-def apply_rules(results: pd.DataFrame, rules: RulesConfig) -> pd.DataFrame:
+def apply_rules(results: pd.DataFrame, rules: RulesConfig, first_period: str | None = None,
+                establishments: bool = True) -> pd.DataFrame:
     """Add each applied preset's columns, ``promising`` (the primary preset) and ``presets_agree``.
 
-    Every preset is applied sector by sector (``ksic``), so its percentiles are per sector.
+    Every preset is applied per sector and period (``ksic``, ``period``), so its percentiles are per
+    sector and period. In ``first_period`` growth is not available; with ``establishments`` False
+    the tables have no establishment counts (see the module docstring).
     """
     out = results.copy()
+    keys = [k for k in ("ksic", "period") if k in out.columns]
     verdicts = []
     for rule in rules.applied():
-        columns = pd.concat([rule.apply(part) for _, part in out.groupby("ksic", sort=False)]).loc[out.index]
+        parts = []
+        for key, part in out.groupby(keys, sort=False):
+            period = key[1] if len(keys) == 2 else None
+            available = frozenset(i for i in INPUTS if not (i == GROWTH and period == first_period)
+                                  and not (i == ESTABLISHMENTS and not establishments))
+            parts.append(rule.apply(part, available))
+        columns = pd.concat(parts).loc[out.index]
         out = pd.concat([out.drop(columns=[c for c in columns if c in out]), columns], axis=1)
         verdict = rule.verdict(columns).fillna(False).astype(bool)
         verdicts.append(verdict)
@@ -252,6 +276,14 @@ def apply_rules(results: pd.DataFrame, rules: RulesConfig) -> pd.DataFrame:
             out["promising"] = verdict
     out["presets_agree"] = np.sum(verdicts, axis=0).astype(int)
     return out
+
+
+def unavailable_criteria(rules: RulesConfig, missing: set[str]) -> list[str]:
+    """One sentence per applied preset criterion that the run could not apply (``missing`` inputs)."""
+    why = {GROWTH: "growth is not available (it needs two periods; in the first period it never is)",
+           ESTABLISHMENTS: "the tables have no establishment counts"}
+    return [f"{rule.name}: {criterion} not applied — {why[need]}" for rule in rules.applied()
+            for need, criterion in rule.needs.items() if need in missing]
 
 
 def preset_verdicts(results: pd.DataFrame, rules: RulesConfig) -> pd.DataFrame:
@@ -282,6 +314,16 @@ def _preset(cls: type, values: Any, where: str):
     rule = replace(defaults, **{k: float(v) if isinstance(getattr(defaults, k), float) else v for k, v in values.items()})
     rule.check(where)
     return rule
+
+
+def _not_applicable(table: pd.DataFrame) -> pd.Series:
+    return pd.Series(pd.NA, index=table.index, dtype="boolean")
+
+
+def _all_applicable(criteria: pd.DataFrame) -> pd.Series:
+    """All criteria pass, leaving out the not applicable ones (a whole column of NA)."""
+    applicable = [c for c in criteria.columns if criteria[c].notna().any() or not len(criteria)]
+    return criteria[applicable].astype(bool).all(axis=1)
 
 
 def _active(table: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .indicators import balanced_growth
+from .periods import Period, years_between
 from .sectors import Sector
 
 
@@ -42,25 +43,31 @@ def locational_gini(employees: pd.Series, totals: pd.Series) -> float:
     return float(1.0 - np.sum(np.diff(x) * (y[1:] + y[:-1])))
 
 
-def concentration_table(results: pd.DataFrame, sectors: tuple[Sector, ...], years: tuple[int, int]) -> pd.DataFrame:
-    """One row per sector: Hoover and Gini at both years, national employment and growth.
+def concentration_table(results: pd.DataFrame, sectors: tuple[Sector, ...], periods: tuple[Period, ...]) -> pd.DataFrame:
+    """One row per sector and period: Hoover and Gini in that period and in the first, national employment
+    and growth from the first period.
 
     ``employees_national_start`` / ``_end`` and ``cagr_national`` are summed over the regions
-    known in both years (the base of ``cagr_national`` and of the shift-share in the results).
+    known in both periods (the base of ``cagr_national`` and of the shift-share in the results).
     """
     rows = []
     for sector in sectors:
-        part = results[results["ksic"] == sector.ksic]
-        start, end, cagr = balanced_growth(part["employees_start"], part["employees"], years[1] - years[0])
-        rows.append({
-            "ksic": sector.ksic, "sector": sector.name_en, "kind": sector.kind,
-            "regions": int((part["employees"].notna() & part["total_employees"].notna()).sum()),
-            "employees_national_start": start, "employees_national_end": end, "cagr_national": cagr,
-            "hoover": hoover_coefficient(part["employees"], part["total_employees"]),
-            "gini": locational_gini(part["employees"], part["total_employees"]),
-            "hoover_start": hoover_coefficient(part["employees_start"], part["total_employees_start"]),
-            "gini_start": locational_gini(part["employees_start"], part["total_employees_start"]),
-        })
+        first = results[(results["ksic"] == sector.ksic) & (results["period"] == periods[0].label)]
+        for period in periods:
+            part = results[(results["ksic"] == sector.ksic) & (results["period"] == period.label)]
+            years = years_between(periods[0], period)
+            start, end, cagr = balanced_growth(pd.Series(first["employees"].to_numpy()),
+                                               pd.Series(part["employees"].to_numpy()), years or 1.0)
+            rows.append({
+                "ksic": sector.ksic, "sector": sector.name_en, "kind": sector.kind, "period": period.label,
+                "regions": int((part["employees"].notna() & part["total_employees"].notna()).sum()),
+                "employees_national_start": start, "employees_national_end": end,
+                "cagr_national": cagr if period != periods[0] else np.nan,
+                "hoover": hoover_coefficient(part["employees"], part["total_employees"]),
+                "gini": locational_gini(part["employees"], part["total_employees"]),
+                "hoover_start": hoover_coefficient(first["employees"], first["total_employees"]),
+                "gini_start": locational_gini(first["employees"], first["total_employees"]),
+            })
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,8 @@
 """Sector indicators per region: location quotients, shares, size, growth and shift-share.
 
-For region ``i``, sector ``s``, years ``t0 < t1`` (``n = t1 - t0``), with ``E`` employees,
-``N`` establishments and ``T`` total employment (all industries):
+Computed for every period ``t``. For region ``i``, sector ``s``, with ``E`` employees, ``N``
+establishments and ``T`` total employment (all industries) of period ``t``, and ``t0`` the first
+period of the analysis (``n`` = years from the start of ``t0`` to the start of ``t``):
 
 - location quotient ``LQ_is = (E_is / T_i) / (E_s / T)``, where ``E_s`` and ``T`` are summed over
   the regions of the analysis that have both values (the study area stands for the nation);
@@ -10,9 +11,11 @@ For region ``i``, sector ``s``, years ``t0 < t1`` (``n = t1 - t0``), with ``E`` 
 - ``lq_eb``: the LQ of the global empirical-Bayes rate (Marshall 1991), see :func:`empirical_bayes_lq`;
 - ``lq_ci_low``, ``lq_ci_high``: 95 % interval of the LQ, see :func:`lq_confidence_interval`;
 - share of national sector employment ``share_is = E_is / E_s``;
-- compound annual growth ``CAGR_is = (E_is,t1 / E_is,t0) ** (1 / n) - 1`` (undefined when
-  ``E_is,t0`` is 0 or missing), the national ``cagr_national`` of ``E_s`` and ``cagr_diff`` =
-  ``CAGR_is - cagr_national``; growth sums run over the regions known in both years;
+- compound annual growth from the first period ``CAGR_is = (E_is,t / E_is,t0) ** (1 / n) - 1``
+  (undefined when ``E_is,t0`` is 0 or missing, and for the first period itself: with one period,
+  growth is not available), the national ``cagr_national`` of ``E_s`` and ``cagr_diff`` =
+  ``CAGR_is - cagr_national``; growth sums run over the regions known in both periods; the
+  ``*_start`` columns hold the first period's values;
 - classic shift-share (Dunn 1960), see :func:`shift_share`;
 - ``lq_growth_quadrant``: star, mature, emerging or transforming, see :func:`lq_growth_quadrant`.
 
@@ -28,15 +31,17 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from .periods import Period, years_between
 from .sectors import Sector
 
 INDICATOR_COLUMNS = [
-    "region_code", "ksic", "employees", "establishments", "employees_start", "establishments_start",
+    "region_code", "ksic", "period", "employees", "establishments", "employees_start", "establishments_start",
     "total_employees", "total_employees_start", "lq", "lq_start", "lq_est", "lq_eb", "lq_ci_low", "lq_ci_high",
     "share", "cagr", "cagr_national", "cagr_diff", "ss_national", "ss_industry_mix", "ss_regional_shift",
     "lq_growth_quadrant",
 ]
-TEXT_COLUMNS = ("region_code", "ksic", "lq_growth_quadrant")
+TEXT_COLUMNS = ("region_code", "ksic", "period", "lq_growth_quadrant")
+QUALITY_COLUMNS = ("employees_rse", "employees_rse_high")  # survey data: kept as given, never tested
 QUADRANTS = ("star", "mature", "emerging", "transforming")
 
 
@@ -93,7 +98,7 @@ def lq_confidence_interval(employees: pd.Series, totals: pd.Series, level: float
     return (lq * np.exp(-z * se)).where(positive.notna()), (lq * np.exp(z * se)).where(positive.notna())
 
 
-def compound_annual_growth(start: pd.Series, end: pd.Series, years: int) -> pd.Series:
+def compound_annual_growth(start: pd.Series, end: pd.Series, years: float) -> pd.Series:
     """``(end / start) ** (1 / years) - 1``; NaN where ``start`` is 0 or either value is missing."""
     valid = start.notna() & end.notna() & (start > 0)
     growth = (end.where(valid) / start.where(valid)) ** (1.0 / years) - 1.0
@@ -145,7 +150,7 @@ def lq_growth_quadrant(lq: pd.Series, growth_diff: pd.Series, lq_cut: float = 1.
     return pd.Series(labels, index=lq.index, dtype=object)
 
 
-def balanced_growth(start: pd.Series, end: pd.Series, years: int) -> tuple[float, float, float]:
+def balanced_growth(start: pd.Series, end: pd.Series, years: float) -> tuple[float, float, float]:
     """``(sum start, sum end, CAGR)`` over the units known in both years."""
     both = start.notna() & end.notna()
     s, e = float(start[both].sum()), float(end[both].sum())
@@ -153,52 +158,65 @@ def balanced_growth(start: pd.Series, end: pd.Series, years: int) -> tuple[float
     return s, e, cagr
 
 
-def compute_indicators(
-    sectors_table: pd.DataFrame, totals_table: pd.DataFrame, region_codes: list[str], sectors: tuple[Sector, ...], years: tuple[int, int]
-) -> pd.DataFrame:
-    """Long table, one row per region x sector (regions in ``region_codes`` order)."""
-    start, end = years
-    totals = _pivot(totals_table, "total_employees", region_codes, years)
-    if "total_establishments" in totals_table.columns:
-        total_est = _pivot(totals_table, "total_establishments", region_codes, years)[end]
-    else:
-        total_est = pd.Series(np.nan, index=totals.index)
-    t0, t1, _ = balanced_growth(totals[start], totals[end], end - start)
-    total_growth = t1 / t0 - 1 if t0 > 0 else np.nan
+def compute_indicators(sector_values: pd.DataFrame, totals_table: pd.DataFrame, region_codes: list[str],
+                       sectors: tuple[Sector, ...], periods: tuple[Period, ...]) -> pd.DataFrame:
+    """Long table, one row per region x sector x period (regions in ``region_codes`` order).
+
+    ``sector_values``: ``region_code``, ``period``, ``ksic`` (the sector's code), ``employees``,
+    optionally ``establishments`` and the RSE columns; ``totals_table``: ``region_code``, ``period``,
+    ``total_employees``, optionally ``total_establishments``.
+    """
+    labels = [p.label for p in periods]
+    totals = _pivot(totals_table, "total_employees", region_codes, labels)
+    total_est = _pivot(totals_table, "total_establishments", region_codes, labels)
     frames = []
     for sector in sectors:
-        rows = sectors_table[sectors_table["ksic"] == sector.ksic]
-        emp = _pivot(rows, "employees", region_codes, years)
-        est = _pivot(rows, "establishments", region_codes, years)
-        frames.append(_sector_frame(sector, emp, est, totals, total_est, total_growth, years))
-    result = pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
+        rows = sector_values[sector_values["ksic"] == sector.ksic]
+        emp = _pivot(rows, "employees", region_codes, labels)
+        est = _pivot(rows, "establishments", region_codes, labels)
+        for period in periods:
+            frame = _period_frame(emp, est, totals, total_est, periods[0], period)
+            frames.append(frame.assign(ksic=sector.ksic, period=period.label))
+    result = pd.concat(frames, ignore_index=True)
+    quality = [c for c in QUALITY_COLUMNS if c in sector_values.columns]
+    if quality:
+        result = result.merge(sector_values[["region_code", "period", "ksic", *quality]], how="left",
+                              on=["region_code", "period", "ksic"])
+    result = result[INDICATOR_COLUMNS + quality]
     numeric = [c for c in INDICATOR_COLUMNS if c not in TEXT_COLUMNS]
     result[numeric] = result[numeric].astype(float)
     return result
 
 
-def _sector_frame(sector: Sector, emp: pd.DataFrame, est: pd.DataFrame, totals: pd.DataFrame, total_est: pd.Series,
-                  total_growth: float, years: tuple[int, int]) -> pd.DataFrame:
-    start, end = years
-    e0, e1 = emp[start], emp[end]
-    s0, s1, sector_cagr = balanced_growth(e0, e1, end - start)
-    sector_growth = s1 / s0 - 1 if s0 > 0 else np.nan
-    low, high = lq_confidence_interval(e1, totals[end])
-    ss = shift_share(e0, e1, total_growth, sector_growth)
-    national_end = e1.sum()
+def _period_frame(emp: pd.DataFrame, est: pd.DataFrame, totals: pd.DataFrame, total_est: pd.DataFrame,
+                  first: Period, period: Period) -> pd.DataFrame:
+    """One sector in one period; growth columns from the first period (NaN in the first period itself)."""
+    e1, t1 = emp[period.label], totals[period.label]
+    low, high = lq_confidence_interval(e1, t1)
+    national = e1.sum()
     frame = pd.DataFrame({
         "region_code": list(emp.index),
-        "ksic": sector.ksic,
-        "employees": e1, "establishments": est[end], "employees_start": e0, "establishments_start": est[start],
-        "total_employees": totals[end], "total_employees_start": totals[start],
-        "lq": location_quotient(e1, totals[end]), "lq_start": location_quotient(e0, totals[start]),
-        "lq_est": location_quotient(est[end], total_est), "lq_eb": empirical_bayes_lq(e1, totals[end]),
-        "lq_ci_low": low, "lq_ci_high": high,
-        "share": e1 / national_end if national_end > 0 else np.nan,
-        "cagr": compound_annual_growth(e0, e1, end - start),
-        "cagr_national": sector_cagr,
-        "ss_national": ss.national, "ss_industry_mix": ss.industry_mix, "ss_regional_shift": ss.regional_shift,
+        "employees": e1, "establishments": est[period.label], "total_employees": t1,
+        "lq": location_quotient(e1, t1), "lq_est": location_quotient(est[period.label], total_est[period.label]),
+        "lq_eb": empirical_bayes_lq(e1, t1), "lq_ci_low": low, "lq_ci_high": high,
+        "share": e1 / national if national > 0 else np.nan,
     })
+    if period == first:
+        for column in ("employees_start", "establishments_start", "total_employees_start", "lq_start", "cagr",
+                       "cagr_national", "cagr_diff", "ss_national", "ss_industry_mix", "ss_regional_shift"):
+            frame[column] = np.nan
+        frame["lq_growth_quadrant"] = None
+        return frame.reset_index(drop=True)
+    e0, t0 = emp[first.label], totals[first.label]
+    years = years_between(first, period)
+    s0, s1, sector_cagr = balanced_growth(e0, e1, years)
+    a0, a1, _ = balanced_growth(t0, t1, years)
+    ss = shift_share(e0, e1, a1 / a0 - 1 if a0 > 0 else np.nan, s1 / s0 - 1 if s0 > 0 else np.nan)
+    frame = frame.assign(
+        employees_start=e0, establishments_start=est[first.label], total_employees_start=t0,
+        lq_start=location_quotient(e0, t0), cagr=compound_annual_growth(e0, e1, years), cagr_national=sector_cagr,
+        ss_national=ss.national, ss_industry_mix=ss.industry_mix, ss_regional_shift=ss.regional_shift,
+    )
     frame["cagr_diff"] = frame["cagr"] - sector_cagr
     frame["lq_growth_quadrant"] = lq_growth_quadrant(frame["lq"], frame["cagr_diff"])
     return frame.reset_index(drop=True)
@@ -208,8 +226,10 @@ def _known(values: pd.Series, totals: pd.Series) -> pd.Series:
     return values.notna() & totals.notna() & (totals > 0)
 
 
-def _pivot(frame: pd.DataFrame, column: str, region_codes: list[str], years: tuple[int, int]) -> pd.DataFrame:
-    """Region x year table of ``column`` (float, NaN where missing), in ``region_codes`` order."""
+def _pivot(frame: pd.DataFrame, column: str, region_codes: list[str], periods: list[str]) -> pd.DataFrame:
+    """Region x period table of ``column`` (float, NaN where missing or absent), in ``region_codes`` order."""
+    if column not in frame.columns or frame.empty:
+        return pd.DataFrame(np.nan, index=region_codes, columns=periods)
     values = frame.assign(**{column: pd.to_numeric(frame[column], errors="coerce").astype(float)})
-    table = values.pivot_table(index="region_code", columns="year", values=column, aggfunc="first", dropna=False)
-    return table.reindex(index=region_codes, columns=list(years)).astype(float)
+    table = values.pivot_table(index="region_code", columns="period", values=column, aggfunc="first", dropna=False)
+    return table.reindex(index=region_codes, columns=periods).astype(float)

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED, DEFAULT_WEIGHTS
+from ..defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from .clusters import RulesConfig
 from .contrast import GANGNAM_DEFAULT, RADII_DEFAULT
 
-BUNDLED = "bundled"
+BUNDLED = "bundled"  # the 2013 layer, the name it had before a second vintage was bundled
+AUTO = "auto"
+BUNDLED_VINTAGES = {"bundled-2013": "kr_sigungu_2013.gpkg", "bundled-2022": "kr_sigungu_2022.gpkg", BUNDLED: "kr_sigungu_2013.gpkg"}
 BUNDLED_DEMO = "bundled-demo"
 VARIABLES = ("lq", "employees", "share")
+ALL = "all"
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    boundaries: str = BUNDLED
+    boundaries: str = AUTO  # "auto" (the bundled vintage nearest the data), "bundled-2013", "bundled-2022" or a file
     boundary_layer: str = "sigungu"
     sectors: str = BUNDLED_DEMO
     totals: str = BUNDLED_DEMO
@@ -28,18 +31,21 @@ class DataConfig:
     harmonize: bool = False  # dissolve units that data give only as a whole (a city, a later merger)
     boundary_crs: str = ""  # CRS of a boundary file that has none, e.g. "EPSG:5186"
     boundary_encoding: str = ""  # DBF encoding of a shapefile without .cpg: "cp949" or "utf-8" (default: detect)
+    ksic_revision: str | int = AUTO  # KSIC revision of the data's codes: "auto" (by each period's end date), 9, 10, 11
+    accept_partial_ksic_links: bool = False  # join sectors across KSIC revisions whose codes link only partly
 
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    sectors: tuple[str, ...] | None = None
-    years: tuple[int, int] = (2012, 2022)
+    sectors: tuple[str, ...] | str | None = None  # codes, "all" or a named set; None: kibs-kiet (demo) or all
+    sector: tuple[dict, ...] = ()  # [[analysis.sector]] tables: code, name, kind, members
+    periods: tuple[str, ...] | str = ALL  # period labels, or "all" (alias: years)
     variable: str = "lq"
 
 
 @dataclass(frozen=True)
 class WeightsConfig:
-    spec: str = DEFAULT_WEIGHTS
+    spec: str = AUTO  # "auto": plain queen on the 2022 layer, DEFAULT_WEIGHTS otherwise
     islands: str = "keep"
 
 
@@ -49,7 +55,7 @@ class StatisticsConfig:
     seed: int = DEFAULT_SEED
     alternative: str = "two-sided"
     fdr: str = "bh"
-    fdr_scope: str = "all"
+    fdr_scope: str = "column"  # one map (sector and period) at a time; "all" pools every test
     alpha: float = 0.05
 
 

@@ -32,9 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.clusters import parse_rules
+from ..analysis.periods import parse_period
+from ..analysis.sectors import SECTOR_SETS
 from ..analysis.settings import (
-    BUNDLED,
+    ALL,
+    AUTO,
     BUNDLED_DEMO,
+    BUNDLED_VINTAGES,
     VARIABLES,
     AnalysisConfig,
     AnalysisSettings,
@@ -51,6 +55,11 @@ from ..errors import InputError
 SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
             "statistics": StatisticsConfig, "rules": None, "contrast": ContrastConfig, "output": OutputConfig}
 PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
+NOT_PATHS = {AUTO, BUNDLED_DEMO, *BUNDLED_VINTAGES}
+FLEXIBLE = {"sectors": (str, tuple), "periods": (str, tuple), "ksic_revision": (str, int)}
+"""Keys that take a word or another type: ``sectors = "all"`` or a list, ``ksic_revision = "auto"`` or 10."""
+ALIASES = {("analysis", "years"): "periods"}
+KSIC_REVISIONS = (9, 10, 11)
 MIN_PERMUTATIONS = 99
 
 Overrides = Mapping[tuple[str, str], tuple[Any, str]]
@@ -61,12 +70,13 @@ def load_config(path: str | Path | None = None, overrides: Overrides | None = No
     """Read a TOML analysis file (``None``: the defaults), apply ``overrides``, then check everything."""
     raw = _read_toml(Path(path)) if path is not None else {}
     where = _Where(str(path) if path is not None else None)
-    values = {name: dict(raw.get(name, {})) for name in SECTIONS}
-    for name, section in values.items():
+    for name in SECTIONS:
         if not isinstance(raw.get(name, {}), dict):
             raise InputError(f"{where.file}: [{name}] must be a table of keys")
+    values = {name: _renamed(name, dict(raw.get(name, {})), where) for name in SECTIONS}
+    for name, section in values.items():
         for key, value in section.items():
-            if (name, key) in PATH_KEYS and isinstance(value, str) and value not in (BUNDLED, BUNDLED_DEMO):
+            if (name, key) in PATH_KEYS and isinstance(value, str) and value not in NOT_PATHS:
                 section[key] = str((Path(path).parent / value).resolve()) if not Path(value).is_absolute() else value
     for (name, key), (value, option) in (overrides or {}).items():
         if (name, key) == ("rules", "presets") and values["rules"].get("primary") not in value:
@@ -107,6 +117,16 @@ class _Where:
         return lambda key: self(name, key)
 
 
+def _renamed(section: str, values: dict[str, Any], where: _Where) -> dict[str, Any]:
+    """Old key names (``years``) under their current name (``periods``); both at once is an error."""
+    for (name, old), new in ALIASES.items():
+        if name == section and old in values:
+            if new in values:
+                raise InputError(f"{where(section, old)}: give either {old} or {new}, not both ({old} is the older name)")
+            values[new] = values.pop(old)
+    return values
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"{path}: config file not found")
@@ -138,7 +158,11 @@ def _typed(cls: type, values: dict[str, Any], where: Callable[[str], str]) -> di
     for key, value in values.items():
         default = getattr(defaults, key)
         if isinstance(value, list):
-            value = tuple(str(v) if key in ("sectors", "area") else v for v in value)
+            value = tuple(str(v) if key in ("sectors", "area", "periods") and not isinstance(v, bool) else v
+                          for v in value)
+        if key in FLEXIBLE and isinstance(value, FLEXIBLE[key]) and not isinstance(value, bool):
+            out[key] = value
+            continue
         if not _same_kind(value, default):
             raise InputError(f"{where(key)} must be {_kind(default)}, like {_example(default)}; got {value!r}")
         out[key] = float(value) if isinstance(default, float) and not isinstance(value, tuple) else value
@@ -189,7 +213,8 @@ def check_statistics(stats: StatisticsConfig, where: Callable[[str], str]) -> No
 
 def check_weights(weights: WeightsConfig, where: Callable[[str], str]) -> None:
     try:
-        WeightsSpec.parse(weights.spec)
+        if weights.spec != AUTO:
+            WeightsSpec.parse(weights.spec)
     except InputError as error:
         raise InputError(f"{where('spec')}: {error}") from None
     if weights.islands not in ISLAND_POLICIES:
@@ -200,10 +225,8 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
     if config.data.region_code_system not in ("auto", "mois", "kostat"):
         raise InputError(f"{where('data', 'region_code_system')} must be auto, mois or kostat; "
                          f"got {config.data.region_code_system!r}")
-    years = config.analysis.years
-    if len(years) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in years) or years[0] >= years[1]:
-        raise InputError(f"{where('analysis', 'years')} must be two increasing integers, e.g. [2012, 2022]; "
-                         f"got {list(years)}")
+    _check_data(config.data, where)
+    _check_analysis(config, where)
     if config.analysis.variable not in VARIABLES:
         raise InputError(f"{where('analysis', 'variable')} must be one of {', '.join(VARIABLES)}")
     check_weights(config.weights, where.section("weights"))
@@ -211,3 +234,31 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
     radii = config.contrast.radii_km
     if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in radii):
         raise InputError(f"{where('contrast', 'radii_km')} must be a list of positive distances in km, e.g. [10, 20, 50]")
+
+
+def _check_data(data: DataConfig, where: _Where) -> None:
+    if data.ksic_revision != AUTO and str(data.ksic_revision) not in map(str, KSIC_REVISIONS):
+        raise InputError(f"{where('data', 'ksic_revision')} must be \"auto\" or one of 9, 10, 11 (the bundled KSIC "
+                         f"revisions); got {data.ksic_revision!r}")
+
+
+def _check_analysis(config: AnalysisConfig, where: _Where) -> None:
+    analysis = config.analysis
+    sectors = analysis.sectors
+    if isinstance(sectors, str) and sectors != ALL and sectors not in SECTOR_SETS:
+        raise InputError(f"{where('analysis', 'sectors')}: {sectors!r} is neither a list of codes, \"all\" nor a named "
+                         f"set ({', '.join(SECTOR_SETS)})")
+    if isinstance(sectors, tuple) and (not sectors or not all(isinstance(s, str) and s.strip() for s in sectors)):
+        raise InputError(f"{where('analysis', 'sectors')} must list KSIC codes such as [\"732\", \"62\"], or be \"all\" "
+                         "or a named set (\"kibs-kiet\", \"kibs-divisions\")")
+    if not all(isinstance(t, dict) for t in analysis.sector):
+        raise InputError(f"{where('analysis', 'sector')} must be [[analysis.sector]] tables with code, name, kind, members")
+    periods = analysis.periods
+    if isinstance(periods, str) and periods != ALL:
+        raise InputError(f"{where('analysis', 'periods')} must be \"all\" or a list of periods such as [2012, 2022] "
+                         f"or [\"2024.2/2\"]; got {periods!r}")
+    if isinstance(periods, tuple):
+        bad = [p for p in periods if parse_period(p) is None]
+        if not periods or bad:
+            raise InputError(f"{where('analysis', 'periods')}: {', '.join(map(repr, bad)) or 'an empty list'} is not a list "
+                             "of periods (2022, \"2024.1/2\", \"2024 2/4\", \"2023.03\")")

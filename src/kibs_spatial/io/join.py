@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from ..analysis.periods import parse_period
 from ..errors import InputError
 from .region_crosswalk import load_mergers
 from .region_matching import match_regions
 from .region_names import clean_code, split_province
 from .sector_table import SectorTable, check_against_totals
 
-REPORT_COLUMNS = ["table", "file", "line", "given_region", "year", "ksic", "status", "region_code", "reason"]
+REPORT_COLUMNS = ["table", "file", "line", "given_region", "period", "ksic", "status", "region_code", "reason"]
 COUNT_COLUMNS = {"sectors": ["employees", "establishments"], "totals": ["total_employees", "total_establishments"]}
 
 
@@ -98,8 +99,8 @@ def join_to_regions(
     if harmonize:
         groups = _merge_groups([set(c) for c in pd.concat([sectors["_cover"], totals["_cover"]]) if len(c) > 1])
         regions, merged, notes = dissolve_units(regions, groups)
-        sectors = _aggregate(sectors, sector_report, merged, ["year", "ksic"], "sectors")
-        totals = _aggregate(totals, total_report, merged, ["year"], "totals")
+        sectors = _aggregate(sectors, sector_report, merged, ["period", "ksic"], "sectors")
+        totals = _aggregate(totals, total_report, merged, ["period"], "totals")
     sectors, totals = (f[f["_cover"].map(len).eq(1) | (f["region_code"].isin(set(merged.values())) if harmonize else False)]
                        for f in (sectors, totals))
     rows = pd.concat([sector_report, total_report], ignore_index=True)[REPORT_COLUMNS]
@@ -114,8 +115,8 @@ def join_to_regions(
             "allow_unmatched = true (--allow-unmatched) to continue; rejected rows are listed in the join report"
         )
     sectors, totals = (f.drop(columns=["_cover", "_district"], errors="ignore") for f in (sectors, totals))
-    _check_one_row_per_unit(sectors, ["year", "ksic"], table.sectors_path.name)
-    _check_one_row_per_unit(totals, ["year"], table.totals_path.name)
+    _check_one_row_per_unit(sectors, ["period", "ksic"], table.sectors_path.name)
+    _check_one_row_per_unit(totals, ["period"], table.totals_path.name)
     check_against_totals(sectors, totals, table.sectors_path, table.totals_path)
     codes = regions["region_code"].astype(str)
     without = sorted(set(codes) - set(sectors["region_code"]))
@@ -147,18 +148,19 @@ def _match(frame: pd.DataFrame, regions: gpd.GeoDataFrame, table: str, file: str
     reason = result["reason"].where(extra.isna(), result["reason"] + " [" + extra.fillna("") + "]")
     report = pd.DataFrame({
         "table": table, "file": file, "line": frame["line"], "given_region": given,
-        "year": frame["year"], "ksic": frame["ksic"] if "ksic" in frame.columns else pd.NA,
+        "period": frame["period"], "ksic": frame["ksic"] if "ksic" in frame.columns else pd.NA,
         "status": result["status"], "region_code": result["region_code"], "reason": reason,
     })
     cover = [tuple(a.split(";")) if w else (str(c),) for c, a, w in zip(result["region_code"], result["aggregate_codes"], whole)]
     district = pd.Series(None, index=frame.index, dtype=object)
-    for position, (merger, parts, part) in _after_merger(given, frame["year"], cover, regions).items():
+    years = frame["period"].map(lambda label: parse_period(label).year)
+    for position, (merger, parts, part) in _after_merger(given, years, cover, regions).items():
         index = frame.index[position]
         cover[position] = parts
         district[index] = part
         ok[index], whole[index] = False, True
         what = f"district {part} of {merger.name}" if part else merger.name
-        note = (f"{given[index]} in {frame['year'][index]} is the {what} ({merger.code}) as merged in {merger.year}: "
+        note = (f"{given[index]} in {frame['period'][index]} is the {what} ({merger.code}) as merged in {merger.year}: "
                 f"needs aggregation [{';'.join(parts)}]")
         report.loc[index, ["status", "region_code", "reason"]] = ["rejected", pd.NA, note]
     joined = frame[ok | whole].copy()
@@ -300,6 +302,8 @@ def _aggregate(frame: pd.DataFrame, report: pd.DataFrame, merged: dict[str, str]
         for column in _counts(part, table):
             values = part[column]
             row[column] = values.sum() if complete and values.notna().all() else pd.NA
+        for column in [c for c in part.columns if "_rse" in c]:
+            row[column] = pd.NA  # the RSE of a sum is not known
         row["_cover"] = tuple(sorted(members_of[code]))
         rows.append(row)
         lacking = sorted(members_of[code] - set(covered)) + districts.get("missing", [])

@@ -1,16 +1,41 @@
 """Read KOSIS (Korean Statistical Information Service) downloads into the tidy sector tables.
 
-Accepted as users get them: CSV in CP949 (EUC-KR) or UTF-8 (with or without BOM) and XLSX; one
-header row or two (periods above items such as ``사업체수``/``종사자수``, so one period owns several
-columns); wide (periods across) or long (a ``시점`` column); regions as names (``서울특별시 강남구``,
-``서울 강남구``, ``고양시``, or units listed under their province's row) or a code column
-(``C행정구역별``, ``'11680``); industries with the code in the label (``전문 디자인업(732)``) or a
-code column. Suppression markers (``-``, ``X``, ``x``, ``…``, ``*``) become missing values, never
-zero; a unit of thousands stated in a header or unit column (``천명``) is multiplied out.
+Accepted as researchers get them:
 
-Rows of the all-industry total go to ``totals``; KIBS rows to ``sectors``; everything else that is
-left out (other industries, national and province rows, suppressed cells, ignored item columns
-such as RSE) is counted in ``notes``.
+- **Files**: CSV in CP949 (EUC-KR) or UTF-8 (with or without BOM), and XLSX (merged header
+  cells and merged region cells are filled in).
+- **Layouts**: one header row or two (periods above items such as ``취업자 (천명)`` /
+  ``취업자 RSE (%)`` or ``사업체수``/``종사자수``, so one period owns several columns; KOSIS repeats
+  the dimension labels on both rows); wide (periods across), with an item column (``항목``) and
+  optionally a unit column (``단위``), or long (a ``시점`` column).
+- **Periods**: every period is kept as its own period, labelled as printed: ``2022``,
+  ``2024년``, ``2024.1/2``, ``2024 1/2``, ``2024. 1/2``, ``2024 2/4`` (quarter), ``2024.03``
+  (month), ``2024 상반기``/``하반기``; a preliminary marker (``2023 p)``) is dropped from the label
+  and noted. A period header or cell that is not a period is an error.
+- **Regions**: names with their province (``서울특별시 강남구``, ``서울 종로구``, ``경기 수원시``);
+  bare unit names (``수원시``, ``인제군``, ``고성군``, ``수원시 장안구``) placed in their province
+  by the names index of the bundled layers and, when several provinces have the name, by the
+  block they sit in (see :func:`_place_regions`); units listed under a province row
+  (``경기도`` on its own line); or a code column (``C행정구역별``, ``'11680``). A bare ``광주시`` is
+  Gyeonggi's 광주시; ``광주``/``광주광역시`` (alone or before a district) is the metropolitan city.
+- **Industries**: a KSIC code of any level in the label (``전문 디자인업(732)``), a section letter
+  (``건설업 (F)``), a KOSIS letter group (``전기·운수·통신·금융(D,H,J,K)`` -> ``D+H+J+K``,
+  ``(E,L~U)`` -> ``E+L-U``), a section's division range (``정보통신업(58~63)`` -> ``J``), a code
+  column, or an exact Korean KSIC name.
+- **Values**: thousands separators; suppression markers (``-``, ``X``, ``x``, ``…``, ``*``) become
+  missing, never zero; a unit of thousands (``천명`` in the item, header or unit column) is
+  multiplied out to whole persons (rounded) and kept in ``source_unit``; RSE columns (relative
+  standard error, %) are kept, ``*`` in an RSE cell flags a high RSE (``employees_rse_high``
+  True, ``employees_rse`` empty as no number is given; ``31.2*`` keeps both).
+
+Output (:class:`KosisTable`): ``sectors`` with ``region_name`` (completed with the province's
+official name: ``경기도 광주시``, ``강원도 고성군``, ``세종특별자치시``) or ``region_code``,
+``period``, ``ksic``, ``industry``, ``employees``, then when the file has them
+``employees_rse``, ``employees_rse_high``, ``establishments``, ``source_unit``; ``totals`` with the
+region column, ``period``, ``total_employees`` and when available ``total_establishments``,
+``total_employees_rse``, ``total_employees_rse_high``, ``source_unit``. All-industry rows (계,
+전산업, code 0 …) go to the totals, every other industry to the sectors. National and province
+rows, industry labels without a code and ignored items are left out and counted in ``notes``.
 
 Examples
 --------
@@ -21,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from io import StringIO
@@ -32,23 +58,29 @@ from ..errors import InputError
 from ..files import write_csv
 from .kosis_cells import (
     industry_code,
+    is_rse,
     measure_of,
+    parse_rse,
     parse_value,
-    period_year,
-    unit_multiplier,
+    period_label,
+    thousands_unit,
 )
 from .region_names import (
     NATIONAL_NAMES,
+    UNIT_NAMES_AMONG_ALIASES,
     clean_code,
     compact,
     normalise,
+    province_code,
     province_name,
+    sigungu_index,
     split_province,
 )
 
 PERIOD_NAMES = ("시점", "시점별", "연도", "연도별", "년도", "기간", "year", "period")
 REGION_WORDS = ("행정구역", "지역", "시군구", "시도", "region", "소재지")
 INDUSTRY_WORDS = ("산업", "업종", "ksic", "industry")
+PERIOD_FORMS = "a year (2024, 2024년), a half-year (2024.1/2, 2024 상반기), a quarter (2024 2/4) or a month (2024.03)"
 
 
 @dataclass
@@ -60,12 +92,20 @@ class KosisTable:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Column:
+    period: str | None  # period label, or None when a period column gives it
+    item: str  # item label, or "" when an item column gives it
+    measure: str | None = None  # employees / establishments for items whose RSE names no measure
+    preliminary: bool = False  # the period label carried KOSIS's preliminary mark (``2023 p)``)
+
+
 @dataclass
 class _Layout:
     header_rows: int
     labels: list[str]
     roles: dict[str, int]  # region, region_code, industry, industry_code, period, item, unit -> column
-    values: dict[int, tuple[str | None, str]]  # column -> (period label or None, item label)
+    values: dict[int, _Column]
 
 
 def read_kosis(path: str | Path, *, encoding: str | None = None) -> KosisTable:
@@ -81,22 +121,26 @@ def read_kosis(path: str | Path, *, encoding: str | None = None) -> KosisTable:
     Returns
     -------
     KosisTable
-        ``sectors`` (``region_name`` or ``region_code``, ``year``, ``ksic``, ``employees``,
-        ``establishments``), ``totals`` (region, ``year``, ``total_employees``, and
-        ``total_establishments`` when the file has them) and ``notes``.
+        ``sectors``, ``totals`` (columns in the module docstring) and ``notes``.
 
     Raises
     ------
     InputError
-        Missing, empty or undecodable file; no region, industry or employees column; negative or
-        non-numeric values (with file, line and column).
+        Missing, empty or undecodable file; no region, industry or employees column; a header or
+        cell that is not a period; negative, non-numeric or non-finite values; a bare region name
+        that several provinces have and whose block does not decide; the same region, period and
+        industry twice. Each message names the file, line and column.
     """
     path = Path(path)
     grid = _read_grid(path, encoding)
     layout = _detect_layout(grid, path)
-    notes = [f"{path.name}: {layout.header_rows} header row(s), "
-             f"{'long (period column)' if 'period' in layout.roles else 'wide (periods across)'} layout"]
-    records = _records(grid, layout, path, notes)
+    shape = "long (period column)" if "period" in layout.roles else "wide (periods across)"
+    notes = [f"{path.name}: {layout.header_rows} header row(s), {shape} layout"]
+    counts: Counter = Counter()
+    records = _records(grid, layout, path, counts)
+    regions = _place_regions(records, layout, path, counts)
+    records = records.join(regions, on="line")
+    notes.extend(f"{n} {what}" for what, n in sorted(counts.items()))
     return _tables(records, layout, path, notes)
 
 
@@ -105,6 +149,8 @@ def write_tidy(table: KosisTable, sectors_path: str | Path, totals_path: str | P
     write_csv(sectors_path, table.sectors)
     write_csv(totals_path, table.totals)
 
+
+# -- the grid and its header ------------------------------------------------------------------
 
 def _read_grid(path: Path, encoding: str | None) -> pd.DataFrame:
     if not path.exists():
@@ -123,7 +169,7 @@ def _read_grid(path: Path, encoding: str | None) -> pd.DataFrame:
         except pd.errors.ParserError as error:
             raise InputError(f"{path}: not a readable CSV table ({error}); quote cells that contain commas") from None
     grid = grid.fillna("").astype(str).apply(lambda column: column.str.strip())
-    grid = grid[(grid != "").any(axis=1)]
+    grid = grid.loc[(grid != "").any(axis=1), (grid != "").any(axis=0)]
     if grid.empty:
         raise InputError(f"{path}: the file has no cells")
     return grid
@@ -143,17 +189,24 @@ def _decode(path: Path, encoding: str | None) -> str:
 def _detect_layout(grid: pd.DataFrame, path: Path) -> _Layout:
     top = list(grid.iloc[0])
     second = list(grid.iloc[1]) if len(grid) > 1 else [""] * len(top)
-    two = any((measure_of(s) or "RSE" in s) and period_year(t) for t, s in zip(_fill_right(top), second))
-    if two:
-        top = _fill_right(top)
-    labels = [f"{t} {s}".strip() if two else t for t, s in zip(top, second if two else [""] * len(top))]
+    two = any(period_label(t) and _is_item(s) for t, s in zip(_fill_right(top, period_label), second))
+    items = _fill_right(top, _is_item)
+    if not two and any(_is_item(t) and period_label(s) for t, s in zip(items, second)):
+        top, second, two = second, items, True  # items above, periods below
+    if not two:
+        second = [""] * len(top)
+    top = _fill_right(top, period_label) if two else top
+    labels = [t if not s or s == t else f"{t} {s}".strip() for t, s in zip(top, second)]
+    line = int(grid.index[0]) + 1
     roles: dict[str, int] = {}
-    values: dict[int, tuple[str | None, str]] = {}
-    for j, (t, s) in enumerate(zip(top, second if two else [""] * len(top))):
-        low = t.lower().replace(" ", "")
-        coded = t.startswith("C") and len(t) > 1 and not t[1].isdigit()
-        if period_year(t):
-            values[j] = (t, s)
+    values: dict[int, _Column] = {}
+    for j, (t, s) in enumerate(zip(top, second)):
+        head = t or s
+        low = head.lower().replace(" ", "")
+        coded = head.startswith("C") and len(head) > 1 and not head[1].isdigit()
+        period = period_label(t)
+        if period:
+            values[j] = _Column(period[0], s, preliminary=period[1])
         elif low in PERIOD_NAMES:
             roles.setdefault("period", j)
         elif any(w in low for w in REGION_WORDS):
@@ -164,132 +217,377 @@ def _detect_layout(grid: pd.DataFrame, path: Path) -> _Layout:
             roles.setdefault("item", j)
         elif low in ("단위", "unit"):
             roles.setdefault("unit", j)
+        elif two:
+            raise InputError(f"{path}, line {line}, column {j + 1} ({labels[j]!r}): {t!r}, the header of the item {s!r}, "
+                             f"is not a period; expected {PERIOD_FORMS}")
         else:
-            values[j] = (None, t)
+            values[j] = _Column(None, t)
+    _check_layout(path, line, labels, roles, values)
+    return _Layout(2 if two else 1, labels, roles, _rse_measures(values))
+
+
+def _check_layout(path: Path, line: int, labels: list[str], roles: dict[str, int], values: dict[int, _Column]) -> None:
+    header = ", ".join(labels)
     if "region" not in roles and "region_code" not in roles:
-        raise InputError(f"{path}, line 1: no region column (a header such as 행정구역별, 시군구별 or C행정구역별); "
-                         f"the header has {', '.join(labels)}")
+        raise InputError(f"{path}, line {line}: no region column (a header such as 행정구역별, 시군구별 or C행정구역별); "
+                         f"the header has {header}")
     if "industry" not in roles and "industry_code" not in roles:
-        raise InputError(f"{path}, line 1: no industry column (a header such as 산업분류별 or 산업별); "
-                         f"the header has {', '.join(labels)}")
-    values = {j: v for j, v in values.items() if v[0] is not None or "period" in roles}
-    if "item" not in roles and not any(measure_of(item or "") == "employees" for _, item in values.values()):
-        raise InputError(f"{path}, line 1: no employees column (종사자수 or 취업자); the header has {', '.join(labels)}")
-    return _Layout(2 if two else 1, labels, roles, values)
+        raise InputError(f"{path}, line {line}: no industry column (a header such as 산업분류별 or 산업별); the header has {header}")
+    if "period" not in roles:
+        for j, column in values.items():
+            if column.period is None:
+                raise InputError(f"{path}, line {line}, column {j + 1} ({labels[j]!r}): {column.item!r} is not a period; "
+                                 f"expected {PERIOD_FORMS}, or a period column (시점)")
+    if "item" not in roles and not any(measure_of(c.item) == "employees" for c in values.values()):
+        raise InputError(f"{path}, line {line}: no employees column (종사자수 or 취업자); the header has {header}")
 
 
-def _fill_right(cells: list[str]) -> list[str]:
-    """Period labels of merged header cells carried over to the empty cells on their right."""
+def _is_item(label: str) -> bool:
+    return bool(label) and (measure_of(label) is not None or is_rse(label))
+
+
+def _fill_right(cells: list[str], keep) -> list[str]:
+    """Labels of merged header cells (periods, items: where ``keep(label)``) carried to the empty cells on their right."""
     filled, last = [], ""
     for cell in cells:
-        last = cell if cell else (last if period_year(last) else "")
+        last = cell if cell else (last if keep(last) else "")
         filled.append(last)
     return filled
 
 
-def _records(grid: pd.DataFrame, layout: _Layout, path: Path, notes: list[str]) -> pd.DataFrame:
-    roles, rows, counts = layout.roles, [], Counter()
-    province = None
+def _rse_measures(values: dict[int, _Column]) -> dict[int, _Column]:
+    """An RSE column that names no measure (``RSE``) belongs to the value column on its left."""
+    measures = {measure_of(c.item) for c in values.values() if not is_rse(c.item)} - {None}
+    done, previous = {}, {}
+    for j, column in sorted(values.items()):
+        measure = measure_of(column.item)
+        if is_rse(column.item) and measure is None:
+            measure = previous.get(column.period) or (next(iter(measures)) if len(measures) == 1 else None)
+        elif measure is not None:
+            previous[column.period] = measure
+        done[j] = _Column(column.period, column.item, measure, column.preliminary)
+    return done
+
+
+# -- the cells --------------------------------------------------------------------------------
+
+RECORD_COLUMNS = ["line", "name", "code", "industry", "kind", "ksic", "period", "column", "value", "high", "unit", "order"]
+
+
+def _records(grid: pd.DataFrame, layout: _Layout, path: Path, counts: Counter) -> pd.DataFrame:
+    """One record per data cell kept: (line, region name/code, industry, period, column, value …)."""
+    roles, rows = layout.roles, []
+    previous = ("", "")
     for index, cells in grid.iloc[layout.header_rows:].iterrows():
         line = int(index) + 1
         name = normalise(cells.iloc[roles["region"]]) if "region" in roles else ""
         code = clean_code(cells.iloc[roles["region_code"]]) if "region_code" in roles else ""
-        kind, region = _region_kind(name, code, province)
-        if kind == "province":
-            province = split_province(name)[0] if name else None
-        if kind in ("national", "province"):
-            counts[f"{kind} rows"] += 1
-            continue
-        if kind == "prefixed":
-            counts["unit names completed with the province row above them"] += 1
-        industry = cells.iloc[roles.get("industry_code", roles.get("industry"))]
-        sector, ksic = industry_code(industry)
-        if sector == "other":
-            counts["non-KIBS industry rows"] += 1
-            continue
-        for j, (period, item) in layout.values.items():
-            item = cells.iloc[roles["item"]] if "item" in roles else item
-            measure = measure_of(item)
-            if measure is None:
-                counts[f"ignored cells of item {item!r}"] += 1
+        if not name and not code:
+            if not previous[0] and not previous[1]:
+                raise InputError(f"{path}, line {line}, column {layout.labels[roles.get('region', roles.get('region_code'))]!r}: "
+                                 "empty region cell with no region above it")
+            name, code = previous
+            counts["blank region cells filled from the row above (merged cells)"] += 1
+        previous = (name, code)
+        label, kind, ksic = _industry(cells, layout)
+        if not label:
+            if all(not str(cells.iloc[j]).strip() for j in layout.values):
+                counts["rows without industry or values left out"] += 1
                 continue
-            period = cells.iloc[roles["period"]] if "period" in roles else period
-            year = period_year(period)
-            if year is None:
-                raise InputError(f"{path}, line {line}, column {layout.labels[roles['period']]}: {period!r} is not a period")
-            scale = unit_multiplier(f"{layout.labels[j]} {item} {cells.iloc[roles['unit']] if 'unit' in roles else ''}")
-            value = _value(cells.iloc[j], scale, path, line, layout.labels[j], counts)
-            rows.append((line, region or name, code, sector, ksic, year[0], year[1], measure, value))
-            if scale != 1:
-                counts["cells multiplied by 1000 (unit: thousands)"] += 1
-    notes.extend(f"{n} {what}" for what, n in sorted(counts.items()))
-    return pd.DataFrame(rows, columns=["line", "region_name", "region_code", "sector", "ksic", "year", "period", "measure", "value"])
+            column = roles.get("industry", roles.get("industry_code"))
+            raise InputError(f"{path}, line {line}, column {layout.labels[column]!r}: empty industry cell in a row with values")
+        for order, (j, column) in enumerate(layout.values.items()):
+            record = _cell(cells, j, column, layout, path, line, counts)
+            if record is not None:
+                rows.append((line, name, code, label, kind, ksic, *record, order))
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
 
 
-def _region_kind(name: str, code: str, province: str | None) -> tuple[str, str]:
-    """``(kind, completed name)``; kind is national, province, prefixed or unit."""
-    if compact(name).lower() in NATIONAL_NAMES or (not name and code in ("0", "00", "000", "00000")):
-        return "national", name
-    sido, rest = split_province(name) if name else (None, "")
-    if (name and sido and not rest and sido != "36") or (not name and len(code) == 2):
-        return "province", name
-    if name and sido is None and province is not None:
-        return "prefixed", f"{province_name(province)} {name}"
-    return "unit", name
+def _industry(cells: pd.Series, layout: _Layout) -> tuple[str, str, str]:
+    """``(label as in the file, kind, code)``; the code column first, then the label."""
+    label = str(cells.iloc[layout.roles["industry"]]).strip().lstrip("'") if "industry" in layout.roles else ""
+    code_cell = str(cells.iloc[layout.roles["industry_code"]]).strip() if "industry_code" in layout.roles else ""
+    kind, code = industry_code(code_cell) if code_cell else ("unknown", "")
+    if kind == "unknown" and label:
+        kind, code = industry_code(label)
+    return label or code_cell.lstrip("'"), kind, code
 
 
-def _value(cell: str, scale: int, path: Path, line: int, column: str, counts: Counter) -> float | None:
-    value, kind = parse_value(cell)
-    if kind == "bad":
-        raise InputError(f"{path}, line {line}, column {column!r}: {cell!r} is not a number "
-                         "(counts must be numbers >= 0; suppressed cells may be -, X, x, …, *)")
-    if kind != "number":
-        counts[f"{kind} cells kept as missing" + (f" ({cell!r})" if kind == "suppressed" else "")] += 1
+def _cell(cells: pd.Series, j: int, column: _Column, layout: _Layout, path: Path, line: int,
+          counts: Counter) -> tuple | None:
+    """``(period, column, value, high, unit)`` of one data cell, or None when its item is not kept."""
+    roles = layout.roles
+    item = str(cells.iloc[roles["item"]]) if "item" in roles else column.item
+    rse = is_rse(item)
+    measure = column.measure if "item" not in roles else measure_of(item) or (
+        "employees" if rse else None)
+    if measure is None or (rse and measure != "employees"):
+        counts[f"cells of item {item!r} left out (not employees, establishments or the employees' RSE)"] += 1
         return None
-    if value < 0:
-        raise InputError(f"{path}, line {line}, column {column!r}: {cell!r} is negative; counts must be >= 0")
-    value *= scale
-    if value != round(value):
-        if scale == 1:
-            raise InputError(f"{path}, line {line}, column {column!r}: {cell!r} is not a whole number of people or establishments")
-        value = round(value)
-    return value
+    period, preliminary = column.period, column.preliminary
+    if period is None:
+        raw = cells.iloc[roles["period"]]
+        found = period_label(raw)
+        if found is None:
+            raise InputError(f"{path}, line {line}, column {layout.labels[roles['period']]!r}: {raw!r} is not a period; "
+                             f"expected {PERIOD_FORMS}")
+        period, preliminary = found
+    if preliminary:
+        counts[f"period {period} is marked preliminary (p)) in the file; the label is kept without the mark"] = 1
+    where = f"{path}, line {line}, column {layout.labels[j]!r}"
+    if rse:
+        value, high, kind = parse_rse(cells.iloc[j])
+        _check_number(cells.iloc[j], value, kind, where, "an RSE (percent)")
+        if high:
+            counts["RSE cells flagged high ('*')"] += 1
+        return period, f"{measure}_rse", value, high, None
+    value, kind = parse_value(cells.iloc[j])
+    _check_number(cells.iloc[j], value, kind, where, "a count")
+    unit = thousands_unit(f"{layout.labels[j]} {item} {cells.iloc[roles['unit']] if 'unit' in roles else ''}")
+    if kind != "number":
+        counts[f"{kind} cells kept as missing" + (f" ({cells.iloc[j]!r})" if kind == "suppressed" else "")] += 1
+        return period, measure, None, False, unit
+    if unit:
+        value = round(value * 1000)
+        counts[f"cells in thousands ({unit}) multiplied by 1000 and rounded to whole persons or establishments"] += 1
+    elif value != round(value):
+        raise InputError(f"{where}: {cells.iloc[j]!r} is not a whole number of people or establishments")
+    return period, measure, value, False, unit
 
+
+def _check_number(cell: object, value: float | None, kind: str, where: str, what: str) -> None:
+    if kind == "bad":
+        raise InputError(f"{where}: {cell!r} is not a finite number; {what} must be a number >= 0 "
+                         "(suppressed cells may be -, X, x, …, *)")
+    if value is not None and value < 0:
+        raise InputError(f"{where}: {cell!r} is negative; {what} must be >= 0")
+
+
+# -- regions ----------------------------------------------------------------------------------
+
+@dataclass
+class _Region:
+    kind: str  # national, province, unit
+    value: str  # completed name, or code
+    sido: str | None = None  # province, when known
+    bare: str = ""  # the name as written when it has no province
+    candidates: tuple = ()  # units of the names index with the bare name
+
+    @property
+    def anchor(self) -> bool:
+        """A unit whose province is certain: written in the cell, or the only province with the name."""
+        return self.kind == "unit" and self.sido is not None
+
+
+def _place_regions(records: pd.DataFrame, layout: _Layout, path: Path, counts: Counter) -> pd.DataFrame:
+    """``region`` and ``region_kind`` for every line of ``records``.
+
+    A bare unit name (no province in the cell) is looked up in the names index of the bundled
+    layers (:func:`~kibs_spatial.io.region_names.sigungu_index`):
+
+    - under a province row (``경기도`` on its own line) it takes that province (an error when the
+      index knows the name only elsewhere);
+    - a name of one province only gets that province (``수원시``, ``인제군``, ``광주시`` -> 경기도);
+    - a name of several provinces (``고성군``, ``중구``) gets the province of the nearest preceding
+      row whose province is certain if that province has the name, else of the nearest following
+      such row if that one has it; otherwise it is an error listing every candidate;
+    - a name the index does not know gets the province of its block only when the rows with a
+      certain province before and after it agree; otherwise it is an error.
+    """
+    lines = records.drop_duplicates("line")[["line", "name", "code"]]
+    if "region" not in layout.roles:
+        regions = [_by_code(code) for code in lines["code"]]
+    else:
+        regions = [_by_name(name) for name in lines["name"]]
+        _sejong_province_rows(regions, list(lines["name"]))
+        _resolve_bare(regions, list(lines["line"]), path, layout.labels[layout.roles["region"]], counts)
+    for region in regions:
+        if region.kind != "unit":
+            counts[f"{region.kind} rows left out"] += 1
+    return pd.DataFrame({"region": [r.value for r in regions], "region_kind": [r.kind for r in regions]},
+                        index=pd.Index(lines["line"], name="line"))
+
+
+def _by_code(code: str) -> _Region:
+    if code in ("0", "00", "000", "00000"):
+        return _Region("national", code)
+    return _Region("province" if len(code) == 2 else "unit", code)
+
+
+def _by_name(name: str) -> _Region:
+    key = compact(name)
+    if key.lower() in NATIONAL_NAMES:
+        return _Region("national", name)
+    sido, rest = split_province(name, units_first=True)
+    if sido and rest and " " not in name and key in sigungu_index():
+        sido, rest = None, key  # 부산진구 is a unit, not 부산 + 진구
+    if sido and not rest:
+        if sido == "36":  # 세종특별자치시 is a province and its only unit
+            return _Region("unit", province_name(sido), sido)
+        return _Region("province", name, sido)
+    if sido:
+        first, _, after = name.partition(" ")
+        spaced = after if after and province_code(first, units_first=True) == sido else rest
+        return _Region("unit", f"{province_name(sido)} {spaced}", sido)
+    units = sigungu_index().get(key, ())
+    provinces = {u.sido for u in units}
+    only = next(iter(provinces)) if len(provinces) == 1 else None
+    return _Region("unit", f"{province_name(only)} {name}" if only else name, only, name, units)
+
+
+def _sejong_province_rows(regions: list[_Region], names: list[str]) -> None:
+    """Sejong is a province and its only unit: when a Sejong row (``세종특별자치시``) is followed by
+    another Sejong name (``세종시``), the first is the province row."""
+    for i, region in enumerate(regions):
+        if region.sido != "36" or region.kind != "unit":
+            continue
+        after = next((j for j in range(i + 1, len(names)) if names[j] != names[i]), None)
+        if after is not None and regions[after].sido == "36":
+            regions[i] = _Region("province", names[i], "36")
+
+
+def _resolve_bare(regions: list[_Region], lines: list[int], path: Path, column: str, counts: Counter) -> None:
+    """Give every bare unit its province, in place (see :func:`_place_regions`)."""
+    anchors = [i for i, r in enumerate(regions) if r.anchor]
+    header, unique, placed = None, set(), {}
+    for i, region in enumerate(regions):
+        if region.kind == "province":
+            header = region.sido
+        if region.kind != "unit" or not region.bare:
+            continue
+        name, provinces = region.bare, {u.sido for u in region.candidates}
+        if header is not None:
+            if provinces and header not in provinces:
+                raise InputError(f"{path}, line {lines[i]}, column {column!r}: {name!r} sits under the province row "
+                                 f"{province_name(header)} but is a unit of {_listing(region.candidates)}; "
+                                 "check the file or write the province in the cell")
+            regions[i] = _Region("unit", f"{province_name(header)} {name}", header, name, region.candidates)
+            counts["rows of unit names completed with the province row above them"] += 1
+        elif region.sido is not None:
+            unique.add(name)
+            if name in UNIT_NAMES_AMONG_ALIASES:
+                counts[f"bare {name!r} read as {region.value} (a si-gun-gu, not the metropolitan city)"] = 1
+        else:
+            sido, how = _by_block(i, regions, anchors, provinces)
+            if sido is None:
+                raise InputError(_ambiguous_message(path, lines, column, i, name, region, regions, anchors))
+            regions[i] = _Region("unit", f"{province_name(sido)} {name}", sido, name, region.candidates)
+            placed.setdefault((name, sido), f"{name} (line {lines[i]}) -> {province_name(sido)} ({how})")
+    if unique:
+        counts["bare unit names completed with the only province that has the name"] = len(unique)
+    if placed:
+        counts[f"bare unit names placed by their block: {'; '.join(placed.values())}"] = len(placed)
+
+
+def _by_block(i: int, regions: list[_Region], anchors: list[int], provinces: set[str]) -> tuple[str | None, str]:
+    """Province of the block row ``i`` sits in, or None: the anchors before and after it decide."""
+    k = bisect_left(anchors, i)
+    before = regions[anchors[k - 1]].sido if k > 0 else None
+    after = regions[anchors[k]].sido if k < len(anchors) else None
+    if not provinces:  # unknown name: only when both sides agree
+        return (before, "not in the names index; the rows before and after are in it") if before and before == after else (None, "")
+    if before in provinces:
+        return before, "the row above is in it"
+    if after in provinces:
+        return after, "the row below is in it"
+    return None, ""
+
+
+def _ambiguous_message(path: Path, lines: list[int], column: str, i: int, name: str, region: _Region,
+                       regions: list[_Region], anchors: list[int]) -> str:
+    k = bisect_left(anchors, i)
+    around = [f"{what} {regions[anchors[m]].value!r} (line {lines[anchors[m]]})"
+              for what, m in (("above", k - 1), ("below", k)) if 0 <= m < len(anchors)]
+    where = f"; the nearest rows with a certain province are {' and '.join(around)}" if around else ""
+    if not region.candidates:
+        return (f"{path}, line {lines[i]}, column {column!r}: {name!r} is not a si-gun-gu name of the bundled layers or "
+                f"region changes{where}, which do not agree on a province; write the province in the cell "
+                f"(e.g. '경기도 {name}')")
+    return (f"{path}, line {lines[i]}, column {column!r}: the bare name {name!r} is a unit of several provinces — "
+            f"{_listing(region.candidates)}{where}, and none of them has the name; write the province in the cell "
+            f"(e.g. {region.candidates[0].full_name!r}) or add a province row above it")
+
+
+def _listing(units) -> str:
+    by_name: dict[str, list[str]] = {}
+    for unit in units:
+        by_name.setdefault(unit.full_name, []).extend([unit.code] if unit.code else [])
+    return ", ".join(f"{full} ({', '.join(codes)})" if codes else full for full, codes in by_name.items())
+
+
+# -- the tables -------------------------------------------------------------------------------
 
 def _tables(records: pd.DataFrame, layout: _Layout, path: Path, notes: list[str]) -> KosisTable:
-    by_code = "region" not in layout.roles
-    region = "region_code" if by_code else "region_name"
-    keys = [region, "sector", "ksic", "year", "measure"]
-    records = _latest_periods(records, keys, notes)
-    dup = records[records.duplicated(keys + ["period"], keep=False)]
-    if len(dup):
-        first = dup.iloc[0]
-        raise InputError(f"{path}, lines {', '.join(map(str, dup['line'].head(4)))}: region {first[region]!r}, industry "
-                         f"{first['ksic'] or 'total'}, period {first['period']} appears more than once")
-    index = [region, "sector", "ksic", "year"]
-    wide = records.set_index(index + ["measure"])["value"].unstack("measure")
-    wide = wide.join(records.groupby(index)["line"].min()).sort_values(["line", "year"]).reset_index()
-    for measure in ("employees", "establishments"):
-        if measure not in wide:
-            wide[measure] = pd.NA
-            notes.append(f"the file has no {measure} values; the column is left empty")
-        wide[measure] = wide[measure].astype("Float64").round().astype("Int64")
-    sectors = wide[wide["sector"] == "kibs"][[region, "year", "ksic", "employees", "establishments"]]
-    totals = wide[wide["sector"] == "total"].rename(columns={"employees": "total_employees", "establishments": "total_establishments"})
-    total_columns = ["total_employees"] + (["total_establishments"] if totals["total_establishments"].notna().any() else [])
-    totals = totals[[region, "year", *total_columns]]
-    if not by_code and "region_code" in layout.roles:
+    region = "region_name" if "region" in layout.roles else "region_code"
+    records = records[records["region_kind"] == "unit"]
+    unknown = records[records["kind"] == "unknown"].drop_duplicates("line")["industry"].value_counts(sort=False)
+    for label, n in unknown.items():
+        notes.append(f"left out: industry {label!r} has no KSIC code ({n} row(s)); give its code in the label "
+                     "(e.g. '전문 디자인업(732)', '건설업(F)') or in a code column")
+    records = records[records["kind"] != "unknown"].copy()
+    if records.empty:
+        raise InputError(f"{path}: no rows of si-gun-gu with an industry code and values; see the notes of national, "
+                         "province and unknown industry rows")
+    _refuse_duplicates(records, path)
+    periods = list(dict.fromkeys(records.sort_values(["order", "line"])["period"]))
+    notes.append(f"periods: {', '.join(periods)}")
+    wide = _wide(records, periods)
+    sectors = wide[wide["kind"] == "code"]
+    totals = wide[wide["kind"] == "total"].rename(columns=lambda c: f"total_{c}" if c.startswith(("employees", "establ")) else c)
+    sectors = sectors.rename(columns={"region": region})[
+        [region, "period", "ksic", "industry", *_present(sectors, ["employees", "employees_rse", "employees_rse_high",
+                                                                    "establishments", "source_unit"])]]
+    totals = totals.rename(columns={"region": region})[
+        [region, "period", *_present(totals, ["total_employees", "total_establishments", "total_employees_rse",
+                                              "total_employees_rse_high", "source_unit"])]]
+    notes.append(f"{sectors['ksic'].nunique()} industries in the sector table: {', '.join(dict.fromkeys(sectors['ksic']))}")
+    if "employees_rse" in wide:
+        notes.append("RSE kept: employees_rse (percent) and employees_rse_high (True where the RSE cell is '*')")
+    if "region" in layout.roles and "region_code" in layout.roles:
         notes.append("the file also has region codes; names are used (KOSIS codes are often KOSTAT statistical codes)")
+    if "employees" not in records["column"].values:
+        notes.append("the file has no employees values; the column is left empty")
     if totals.empty:
         notes.append("no all-industry (계/전산업) rows: the totals table is empty")
     return KosisTable(sectors.reset_index(drop=True), totals.reset_index(drop=True), notes)
 
 
-def _latest_periods(records: pd.DataFrame, keys: list[str], notes: list[str]) -> pd.DataFrame:
-    """Where a year has several sub-annual periods (``2024.1/2``, ``2024.2/2``) keep the last one."""
-    periods = records.groupby("year")["period"].unique()
-    several = {year: list(p) for year, p in periods.items() if len(p) > 1}
-    for year, labels in several.items():
-        notes.append(f"year {year} has periods {', '.join(labels)}; kept {labels[-1]}")
-    keep = records["period"].isin([p[-1] for p in periods])
-    return records[keep]
+def _refuse_duplicates(records: pd.DataFrame, path: Path) -> None:
+    keys = ["region", "period", "ksic", "column"]
+    dup = records[records.duplicated(keys, keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        same = dup[(dup[keys] == first[keys]).all(axis=1)]
+        labels = " / ".join(dict.fromkeys(same["industry"]))
+        raise InputError(f"{path}, lines {', '.join(map(str, same['line'].head(4)))}: region {first['region']!r}, industry "
+                         f"{first['ksic'] or 'total'} ({labels}), period {first['period']} appears more than once; "
+                         "keep one row per region, industry and period")
+
+
+def _wide(records: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """One row per region, period and industry, in the file's order."""
+    keys = ["region", "period", "kind", "ksic"]
+    values = records.set_index(keys + ["column"])["value"].unstack("column")
+    first = records.groupby(keys).agg(line=("line", "min"), industry=("industry", "first"))
+    wide = values.join(first)
+    if "employees_rse" in wide:
+        flags = records[records["column"] == "employees_rse"].set_index(keys)["high"]
+        wide["employees_rse_high"] = flags.reindex(wide.index).fillna(False).astype(bool)
+    units = records.dropna(subset=["unit"]).groupby(keys)["unit"].agg(lambda u: ", ".join(dict.fromkeys(u)))
+    if len(units):
+        wide["source_unit"] = units.reindex(wide.index)
+    wide = wide.reset_index()
+    wide["period_order"] = wide["period"].map({p: k for k, p in enumerate(periods)})
+    wide = wide.sort_values(["line", "period_order"]).reset_index(drop=True)
+    for column in ("employees", "establishments"):
+        if column in wide:
+            wide[column] = pd.array(wide[column], dtype="Float64").round().astype("Int64")
+    if "employees_rse" in wide:
+        wide["employees_rse"] = pd.array(wide["employees_rse"], dtype="Float64")
+    if "employees" not in wide:
+        wide["employees"] = pd.array([pd.NA] * len(wide), dtype="Int64")
+    return wide
+
+
+def _present(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    return [c for c in columns if c in frame.columns]

@@ -54,14 +54,15 @@ class WrittenOutputs:
 def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     out = Path(result.config.output.dir)
     suffix = result.data.suffix
-    attributes = result.table
+    attributes, latest = result.table, result.latest()
+    promising = latest[latest["promising"]].reset_index(drop=True)
     layers = {
         REGIONS: wide_layer(result),
         LONG_TABLE: attributes,  # + view "sector_results" in _finish_geopackage
-        PROMISING: _with_geometry(attributes[attributes["promising"]].reset_index(drop=True), result.regions),
+        PROMISING: _with_geometry(promising, result.regions),
         MORAN: _with_source(result.global_moran, result),
         CONCENTRATION: _with_source(result.concentration, result),
-        JOIN: result.join_report.rows.astype({"year": "Int64"}),
+        JOIN: result.join_report.rows,
         METADATA: metadata_table(result.metadata),
     }
     if result.area is not None:
@@ -71,7 +72,7 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     geopackage = write_geopackage(out / f"kibs_clusters{suffix}.gpkg", layers, lambda tmp: _finish_geopackage(tmp, result))
     tables = [
         write_csv(out / f"indicators{suffix}.csv", _with_source(attributes, result)),
-        write_csv(out / f"promising_locations{suffix}.csv", _with_source(attributes[attributes["promising"]], result)),
+        write_csv(out / f"promising_locations{suffix}.csv", _with_source(promising, result)),
         write_csv(out / f"global_moran{suffix}.csv", layers[MORAN]),
         write_csv(out / f"sector_concentration{suffix}.csv", layers[CONCENTRATION]),
         write_csv(out / f"join_report{suffix}.csv", layers[JOIN]),
@@ -90,11 +91,12 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
 
 
 def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:
-    """One row per unit, every sector's fields side by side (``s732_lq``)."""
-    wide = result.regions[[*REGION_FIELDS, "geometry"]].copy()
-    present = [c for c in WIDE_FIELDS if c in result.table.columns]
+    """One row per unit, every sector's fields of the last period side by side (``s732_lq``)."""
+    latest = result.latest()
+    wide = result.regions[[c for c in REGION_FIELDS if c in result.regions.columns] + ["geometry"]].copy()
+    present = [c for c in WIDE_FIELDS if c in latest.columns]
     for sector in result.sectors:
-        part = result.table[result.table["ksic"] == sector.ksic].set_index("region_code")[present]
+        part = latest[latest["ksic"] == sector.ksic].set_index("region_code")[present]
         part.columns = [f"{sector.field_prefix}_{c}" for c in present]
         wide = wide.merge(part, left_on="region_code", right_index=True, how="left")
     return gpd.GeoDataFrame(wide, geometry="geometry", crs=result.regions.crs)

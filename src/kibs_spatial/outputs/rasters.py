@@ -141,7 +141,7 @@ def write_cog(path: Path, array: np.ndarray, grid: RasterGrid, layer: RasterLaye
     return Path(path)
 
 
-TAG_KEYS = ["tool", "run_at_utc", "synthetic", "data_note", "boundaries", "boundary_attribution", "years",
+TAG_KEYS = ["tool", "run_at_utc", "synthetic", "data_note", "boundaries", "boundary_attribution", "periods",
             "tested_variable", "weights", "statistics_permutations", "statistics_seed", "statistics_fdr",
             "input_sectors_sha256", "input_totals_sha256"]
 """Run metadata copied into every raster's tags (upper-cased)."""
@@ -158,7 +158,7 @@ def write_sector_rasters(result: AnalysisResult, out_dir: Path, cell_m: float = 
     grid = region_grid(regions, cell_m)
     written = []
     for sector in result.sectors:
-        values = unit_values(regions, result.table, sector)
+        values = unit_values(regions, result.latest(), sector)
         for layer in LAYERS:
             description = layer.description.format(ksic=sector.ksic, name=sector.name_en)
             file_tags = {**tags, "KIBS_SECTOR": sector.ksic, "KIBS_LAYER": layer.name,

@@ -12,6 +12,10 @@ def format_summary(result: AnalysisResult) -> str:
     lines = []
     if result.data.synthetic:
         lines += [result.data.notice, ""]
+    periods = ", ".join(p.label for p in result.periods)
+    lines.append(f"Periods: {periods}; the counts below are of {result.last_period}"
+                 + (f", growth from {result.periods[0].label}" if len(result.periods) > 1 else ", growth not available"))
+    lines += [f"Not applied: {note}" for note in result.notes]
     lines.append(f"Rule (primary preset): {rules.describe()}")
     total = counts.promising
     lines.append(

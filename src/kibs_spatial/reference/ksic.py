@@ -32,7 +32,7 @@ from os.path import commonprefix
 
 __all__ = [
     "REVISIONS", "REVISION_START", "KsicCode", "RevisionLink", "lookup", "subclasses", "is_under",
-    "nearest", "sections", "revision_link", "revision_on", "name",
+    "nearest", "sections", "revision_link", "revision_on", "name", "all_codes", "section_of_divisions",
 ]
 
 REVISIONS = (9, 10, 11)
@@ -107,6 +107,18 @@ def _links(from_revision: int, to_revision: int) -> dict[str, tuple[tuple[str, s
         if (int(row["from_revision"]), int(row["to_revision"])) == (from_revision, to_revision):
             found[row["from_code"]].append((row["to_code"], row["detail"]))
     return {code: tuple(targets) for code, targets in found.items()}
+
+
+def all_codes(revision: int) -> tuple[KsicCode, ...]:
+    """Every code of a revision, every level."""
+    return tuple(_revision(revision).codes.values())
+
+
+def section_of_divisions(divisions: str) -> str | None:
+    """The section whose divisions are ``divisions`` (``58~63`` -> ``J``, any revision), or ``None``."""
+    found = {row["code"] for row in _read("ksic_codes.csv") if row["level"] == "section"
+             and row.get("divisions", "").strip() == divisions}
+    return found.pop() if len(found) == 1 else None
 
 
 def _chain(code: str, codes: dict[str, KsicCode]) -> list[str]:

@@ -14,8 +14,8 @@ kurtosis ``b2 = n sum z^4 / (sum z^2)^2``; ``p_norm``/``p_rand`` are two-sided.
 The result also carries each unit's standardised value and its spatial lag, the points of the
 Moran scatterplot (Anselin 1996), whose least-squares slope through the origin is ``I``.
 
-``p_sim`` is a two-sided permutation p-value under total randomisation, folded about the
-exact mean ``E[I]``: ``(1 + #{|I* - E[I]| >= |I - E[I]|}) / (P + 1)`` (esda's ``p_sim`` is
+``p_sim`` is a two-sided permutation p-value under total randomisation with equal tails:
+``min(1, 2 min(1 + #{I* >= I}, 1 + #{I* <= I}) / (P + 1))`` (esda's ``p_sim`` is
 the smaller one-sided tail instead). Permutation ``p`` draws from the stream ``(seed, p)``.
 """
 
@@ -117,8 +117,8 @@ def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: i
             sub.indices.astype(np.int64), sub.data, z, scale,
         )
         tol = TIE_TOLERANCE * max(abs(i_obs), 1.0)
-        extreme = np.sum(np.abs(sims - e_i) >= abs(i_obs - e_i) - tol)
-        p_sim = (1.0 + extreme) / (permutations + 1.0)
+        tail = min(np.sum(sims >= i_obs - tol), np.sum(sims <= i_obs + tol))
+        p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0))
     return GlobalMoranResult(
         I=i_obs, expected_i=e_i, variance_norm=v_norm, variance_rand=v_rand,
         z_norm=z_norm, p_norm=2 * stats.norm.sf(abs(z_norm)),

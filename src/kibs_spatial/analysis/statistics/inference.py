@@ -5,16 +5,21 @@ simulated values ``S*`` come from the kernel; the statistic ``T`` is ``S`` or ``
 
 * ``greater``: ``p = (1 + #{T* >= T}) / (P + 1)``
 * ``less``:    ``p = (1 + #{T* <= T}) / (P + 1)``
-* ``two-sided`` (default, "folded about the exact permutation mean"):
-  ``p = (1 + #{|S* - E[S]| >= |S - E[S]|}) / (P + 1)``, where ``E[S] = W_i * mean of the
-  other units' deviations`` is the exact mean of the conditional permutation distribution.
+* ``two-sided`` (default, equal tails): ``p = min(1, 2 min(1 + #{S* >= S}, 1 + #{S* <= S}) / (P + 1))``,
+  twice the smaller tail, capped at 1: under the null each tail holds alpha/2, whatever the skew
+  of the permutation distribution. This is how esda, spdep and GeoDa read a two-sided test.
+* ``two-sided-folded`` (the default before 0.2): ``p = (1 + #{|S* - E[S]| >= |S - E[S]|}) / (P + 1)``,
+  folded about ``E[S] = W_i * mean of the other units' deviations``, the exact mean of the
+  conditional permutation distribution. A valid p-value, but on right-skewed variables (LQs,
+  densities) the short lower tail almost never reaches the fold's threshold, so units whose lag
+  lies below the mean (low-low areas) are almost never significant: kept as an option only.
 
-Each is a valid p-value (the observed arrangement is one of the equally likely ones), lies
-in ``[1/(P+1), 1]`` and is never above 1; the smallest attainable value ``1/(P+1)`` is
-reported as ``min_p``. Ties within a relative 1e-10 count as "at least as extreme"
-(conservative). esda's ``p_sim`` is instead ``(1 + min(#{T* >= T}, #{T* < T})) / (P+1)``,
-the smaller one-sided tail, which roughly doubles the false-positive rate of a test read
-as two-sided.
+Each is a valid p-value (the observed arrangement is one of the equally likely ones) and is
+never above 1; the smallest attainable value is ``1/(P+1)`` one-sided or folded and ``2/(P+1)``
+with equal tails, reported as ``min_p``. Ties within a relative 1e-10 count as "at least as
+extreme" (conservative). esda's ``p_sim`` is ``(1 + min(#{T* >= T}, #{T* < T})) / (P+1)``, the
+smaller one-sided tail without the factor 2, which roughly doubles the false-positive rate of
+a test read as two-sided.
 
 A statistic that is constant under the null (a focal deviation of exactly 0 for local
 Moran) gets ``p = 1``.
@@ -34,7 +39,7 @@ from . import permutation
 from ._columns import ColumnMoments
 from ._graph import Graph
 
-ALTERNATIVES = ("two-sided", "greater", "less")
+ALTERNATIVES = ("two-sided", "two-sided-folded", "greater", "less")
 TIE_TOLERANCE = 1e-10
 
 
@@ -72,8 +77,8 @@ def permutation_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts ``(ge, le, far)``, each ``(n, k)``, of simulated lags vs the observed lag.
 
-    Only the counts the ``alternative`` needs are filled (``far`` for two-sided, ``ge`` and
-    ``le`` otherwise); the others stay 0.
+    Only the counts the ``alternative`` needs are filled (``far`` for the folded two-sided p,
+    ``ge`` and ``le`` otherwise); the others stay 0.
 
     One set of draws per unit serves every column (see :mod:`.permutation`). Columns without
     any missing value are put first so the kernel's inner loop over them is branch-free.
@@ -97,7 +102,7 @@ def permutation_counts(
     zc[:n, :n_complete] = z[:, :n_complete]
     width = kc + k - n_complete
     ge, le, far = (np.zeros((n, width), dtype=np.int64) for _ in range(3))
-    tails = 2 if alternative == "two-sided" else 1
+    tails = 2 if alternative == "two-sided-folded" else 1
     chunk = n if progress is None else max(1, -(-n // 50))
     with numba_threads(n_jobs):
         for start in range(0, n, chunk):
@@ -129,17 +134,19 @@ def pseudo_pvalues(counts, permutations: int, direction: np.ndarray, alternative
     ``direction = 0`` means the statistic is constant under the null: ``p = 1``.
     """
     ge, le, far = counts
-    if alternative == "two-sided":
-        extreme = far
+    if alternative == "two-sided-folded":
+        p = (1.0 + far) / (permutations + 1.0)
+    elif alternative == "two-sided":
+        p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(ge, le)) / (permutations + 1.0))
     else:
         upper = alternative == "greater"
         extreme = np.where(direction > 0, ge if upper else le, le if upper else ge)
-    p = (1.0 + extreme) / (permutations + 1.0)
+        p = (1.0 + extreme) / (permutations + 1.0)
     return np.where(direction == 0, 1.0, p)
 
 
 def normal_pvalues(z: np.ndarray, alternative: str) -> np.ndarray:
     """p-values of analytic z-scores under the normal approximation."""
-    if alternative == "two-sided":
+    if alternative.startswith("two-sided"):
         return 2.0 * stats.norm.sf(np.abs(z))
     return stats.norm.sf(z) if alternative == "greater" else stats.norm.cdf(z)

@@ -27,7 +27,7 @@ from .inference import (
 from .local_moran import bivariate_moran_column, local_moran_column
 from .multiple_testing import METHODS, adjust_pvalues
 
-FDR_SCOPES = ("all", "column")
+FDR_SCOPES = ("column", "all")
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,11 @@ class InferenceSettings:
 
     @property
     def min_p(self) -> float:
-        """Smallest attainable pseudo p-value, ``1/(permutations+1)`` (0 if analytic)."""
-        return 1.0 / (self.permutations + 1) if self.permutations > 0 else 0.0
+        """Smallest attainable pseudo p-value: ``2/(permutations+1)`` with equal tails, else
+        ``1/(permutations+1)`` (0 if analytic)."""
+        if self.permutations <= 0:
+            return 0.0
+        return (2.0 if self.alternative == "two-sided" else 1.0) / (self.permutations + 1)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def local_statistics(
     seed: int = DEFAULT_SEED,
     alternative: str = "two-sided",
     fdr: str = "bh",
-    fdr_scope: str = "all",
+    fdr_scope: str = "column",
     alpha: float = 0.05,
     star: bool = True,
     n_jobs: int | None = None,
@@ -143,12 +146,15 @@ def local_statistics(
     seed : int
         Master seed; unit ``i`` draws from the stream ``(seed, i)``, so the output does not
         depend on ``n_jobs``.
-    alternative : {"two-sided", "greater", "less"}
-        For LISA "greater" means positive local autocorrelation (I high), for Gi* a hot spot.
+    alternative : {"two-sided", "two-sided-folded", "greater", "less"}
+        Two-sided means equal tails (twice the smaller tail, capped at 1); the folded variant is
+        kept for comparison (see :mod:`.inference`). For LISA "greater" means positive local
+        autocorrelation (I high), for Gi* a hot spot.
     fdr : {"bh", "by", "bonferroni", "none"}
         Adjustment giving the q-values (LISA and Gi* are adjusted separately).
-    fdr_scope : {"all", "column"}
-        Adjust over all unit x column tests together, or column by column.
+    fdr_scope : {"column", "all"}
+        Adjust column by column (the default: a map is read one column at a time), or over all
+        unit x column tests together.
     alpha : float
         A LISA unit is HH/LL/LH/HL when ``q <= alpha``.
     star : bool
@@ -217,7 +223,7 @@ def bivariate_local_moran(
     seed: int = DEFAULT_SEED,
     alternative: str = "two-sided",
     fdr: str = "bh",
-    fdr_scope: str = "all",
+    fdr_scope: str = "column",
     alpha: float = 0.05,
     n_jobs: int | None = None,
     progress=None,

@@ -50,7 +50,7 @@ class LocalMoranColumn:
 
 def local_moran_column(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranColumn:
     """Local Moran ``I_i``, conditional z and row-standardised lag of deviations."""
-    n, m2 = float(mom.n_valid), mom.m2  # float: a column with < 3 values gives NaN, masked below
+    n, m2 = np.float64(mom.n_valid), mom.m2  # numpy float: a column with < 3 values gives NaN, masked below
     with np.errstate(divide="ignore", invalid="ignore"):
         lag = mom.lag_sum / mom.weight_sum
         zi = mom.dev
@@ -67,7 +67,7 @@ def bivariate_moran_column(
     mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndarray
 ) -> LocalMoranColumn:
     """Bivariate local Moran of ``x`` against the lag of ``y`` (both on the same units)."""
-    n = float(mom_y.n_valid)
+    n = np.float64(mom_y.n_valid)
     with np.errstate(divide="ignore", invalid="ignore"):
         lag = mom_y.lag_sum / mom_y.weight_sum
         s1 = mom_y.weight_sq / mom_y.weight_sum**2

@@ -24,7 +24,7 @@ __all__ = ["write_maps", "sector_file_name", "run_info", "SIDO_TOLERANCE_M", "CO
 
 SIDO_TOLERANCE_M = 500.0
 SIDO_MIN_PART_M2 = 1e6
-RUN_INFO_KEYS = ["years", "tested_variable", "weights", "island_policy", "statistics_permutations", "statistics_seed",
+RUN_INFO_KEYS = ["periods", "tested_variable", "weights", "island_policy", "statistics_permutations", "statistics_seed",
                  "statistics_alternative", "statistics_fdr", "statistics_fdr_scope", "statistics_alpha", "minimum_p", "rule"]
 
 
@@ -57,8 +57,9 @@ def write_maps(result: AnalysisResult, maps_dir: Path, *, tiles: str | None = No
     geometry = web_geometry(regions, tolerance_m)
     sido_json = _sido_json(result.sido)
     written = []
+    latest = result.latest()
     for sector in result.sectors:
-        page = sector_page_html(sector, sector_table(regions, result.table, sector), regions, geometry, sido_json,
+        page = sector_page_html(sector, sector_table(regions, latest, sector), regions, geometry, sido_json,
                                 info, synthetic=synthetic, tiles=tiles)
         written.append(write_text(maps_dir / sector_file_name(sector), page))
     contrast_file = None

@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...files import write_text
-from ...provenance import BOUNDARY_ATTRIBUTION
 from ...result import AnalysisResult
 from . import sections
 
@@ -69,14 +68,22 @@ def render_report(result: AnalysisResult) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
         f"<style>{CSS}</style></head><body>{banner}<main><h1>{html.escape(title)}</h1>"
-        f"<p>Data: {source}; {len(result.regions)} units, {len(result.sectors)} sectors, years "
-        f"{html.escape(' to '.join(map(str, result.config.analysis.years)))}; made {made}.</p>"
+        f"<p>Data: {source}; {len(result.regions)} units, {len(result.sectors)} sectors, period(s) "
+        f"{html.escape(', '.join(p.label for p in result.periods))} (locations, maps and contrast: "
+        f"{html.escape(result.last_period)}); made {made}.</p>{_notes(result)}"
         f"<nav>{nav}</nav>{body}<footer>{_attribution(result)}Made by kibs_spatial.</footer>"
         "</main></body></html>\n"
     )
 
 
-def _attribution(result: AnalysisResult) -> str:
-    if result.sido is None:  # not the bundled boundaries
+def _notes(result: AnalysisResult) -> str:
+    """What the run could not do with these data, said before anything else."""
+    if not result.notes:
         return ""
-    return f"Boundaries: {BOUNDARY_ATTRIBUTION.removeprefix('Source: ')} (open public data, attribution required). "
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in result.notes)
+    return f'<div class="finding"><b>Not applied with these data:</b><ul>{items}</ul></div>'
+
+
+def _attribution(result: AnalysisResult) -> str:
+    source = str(result.metadata.get("boundary_attribution", ""))
+    return f"Boundaries: {html.escape(source.removeprefix('Source: '))} (attribution required). " if source else ""

@@ -81,7 +81,7 @@ def preset_section(result: AnalysisResult) -> str:
 
 
 def promising_lists_section(result: AnalysisResult) -> str:
-    table = result.table
+    table = result.latest()
     parts = []
     columns = {"full_name_ko": "unit", "name_en": "unit (English)", "lq": "LQ", "employees": "employees",
                "establishments": "establishments", "cagr": "CAGR", "lisa_cl": "LISA", "gi_bin": "Gi* bin",
@@ -129,12 +129,15 @@ def moran_section(result: AnalysisResult) -> str:
     variable = result.config.analysis.variable
     table = result.global_moran
     alpha = result.config.statistics.alpha
-    shown = table[["ksic", "sector", "kind", "moran_i", "expected_i", "z_rand", "p_rand", "p_sim", "n"]].assign(
+    shown = table[["ksic", "sector", "kind", "period", "moran_i", "expected_i", "z_rand", "p_rand", "p_sim", "n"]].assign(
         clusters=(table["p_sim"] <= alpha).map({True: "yes", False: "no"}))
     plots = []
-    for sector, row in zip(result.sectors, table.itertuples()):
-        points = result.scatter[result.scatter["ksic"] == sector.ksic]
-        uri = figures.moran_scatter_figure(points, float(row.moran_i), f"{sector.ksic} {sector.name_en}")
+    last = table[table["period"] == result.last_period].set_index("ksic")
+    points = result.scatter[result.scatter["period"] == result.last_period]
+    for sector in result.sectors:
+        row = last.loc[sector.ksic]
+        uri = figures.moran_scatter_figure(points[points["ksic"] == sector.ksic], float(row.moran_i),
+                                           f"{sector.ksic} {sector.name_en} ({result.last_period})")
         plots.append(f'<figure class="small"><img alt="Moran scatterplot {esc(sector.ksic)}" src="{uri}">'
                      f"<figcaption>I = {fmt(float(row.moran_i), 3)}, p_sim = {fmt_p(float(row.p_sim))}</figcaption></figure>")
     lead = (f"<p>Global Moran's I of <b>{esc(variable)}</b> per sector; 'clusters' = permutation p_sim &le; {alpha:g}. "
@@ -149,9 +152,12 @@ def method_section(result: AnalysisResult) -> str:
     report = result.weights.report
     items = [
         ("data", result.data.label),
-        ("years", " to ".join(map(str, config.analysis.years)) + " (employees of the end year; CAGR over the period)"),
+        ("periods", ", ".join(p.label for p in result.periods) + f" (locations, contrast and maps: {result.last_period}; "
+                    + (f"growth from {result.periods[0].label} to each later period)" if len(result.periods) > 1
+                       else "growth is not available with one period)")),
         ("tested variable", config.analysis.variable),
-        ("spatial weights", f"{config.weights.spec}, islands: {config.weights.islands}; {report.components} components, "
+        ("spatial weights", f"{result.metadata.get('weights', config.weights.spec)}, islands: {config.weights.islands}; "
+                            f"{report.components} components, "
                             f"{len(report.islands)} islands ({', '.join(report.islands) or 'none'})"),
         ("permutations", f"{stats.permutations} conditional permutations, seed {stats.seed}; smallest p = {result.min_p:.2g}"),
         ("p-values", f"{stats.alternative}; FDR {stats.fdr} over {stats.fdr_scope}; alpha {stats.alpha:g}"),
