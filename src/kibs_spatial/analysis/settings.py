@@ -68,7 +68,7 @@ class ContrastConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "output"
-    maps_dir: str = "maps"
+    maps_dir: str = ""  # "": <dir>/maps when the user names an output folder, the project's maps/ otherwise
     rasters: bool = True  # 1 km GeoTIFF (COG) surfaces under <dir>/rasters/, see docs/RASTERS.md
 
 

@@ -83,6 +83,9 @@ def load_config(path: str | Path | None = None, overrides: Overrides | None = No
             values["rules"].pop("primary", None)  # the command line's presets: the first one is primary
         values[name][key] = value
         where.options[(name, key)] = option
+    if not values["output"].get("maps_dir"):  # one folder to send: the maps go inside a folder the user names
+        named = values["output"].get("dir")
+        values["output"]["maps_dir"] = str(Path(named) / "maps") if named else "maps"
     sections = {name: _section(name, section, where) for name, section in values.items()}
     config = AnalysisConfig(**sections, source=str(path) if path is not None else "defaults")
     _validate(config, where)
