@@ -167,5 +167,5 @@ def test_every_bundled_unit_matches_by_its_current_full_name(regions):
 
 def test_crosswalk_rows_are_well_formed():
     changes = load_region_changes()
-    assert set(changes["change"]) <= {"rename", "recode", "merge", "split"}
+    assert set(changes["change"]) <= {"rename", "recode", "merge", "split", "reorganise"}
     assert (changes["source"] != "").all()

@@ -97,24 +97,27 @@ def join_to_regions(
     notes: list[str] = []
     merged: dict[str, str] = {}
     if harmonize:
-        groups = _merge_groups([set(c) for c in pd.concat([sectors["_cover"], totals["_cover"]]) if len(c) > 1])
+        frames = pd.concat([sectors[["_cover", "_district"]], totals[["_cover", "_district"]]])
+        groups = _merge_groups([set(c) for c, d in zip(frames["_cover"], frames["_district"]) if len(c) > 1 or pd.notna(d)])
         regions, merged, notes = dissolve_units(regions, groups)
         sectors = _aggregate(sectors, sector_report, merged, ["period", "ksic"], "sectors")
         totals = _aggregate(totals, total_report, merged, ["period"], "totals")
-    sectors, totals = (f[f["_cover"].map(len).eq(1) | (f["region_code"].isin(set(merged.values())) if harmonize else False)]
-                       for f in (sectors, totals))
+    sectors, totals = (f[(f["_cover"].map(len).eq(1) & f["_district"].isna())
+                         | (f["region_code"].isin(set(merged.values())) if harmonize else False)] for f in (sectors, totals))
     rows = pd.concat([sector_report, total_report], ignore_index=True)[REPORT_COLUMNS]
     rejected = rows[rows["status"] == "rejected"]
     if len(rejected) and not allow_unmatched:
         first = rejected.iloc[0]
-        hint = ("; set harmonize = true in [data] to dissolve the units such rows stand for into one unit"
+        hint = ("; set harmonize = true in [data] to add such rows up into the unit(s) of the boundary layer they "
+                "stand for (dissolving them into one where needed), or give boundaries with these units "
+                "([data] boundaries = a GeoPackage, shapefile or GeoJSON of the data's year)"
                 if rejected["reason"].str.contains("needs aggregation", regex=False).any() else "")
         raise InputError(
             f"{first['file']}, line {first['line']}, column {_region_column(table, first['table'])}: {first['reason']} "
             f"({len(rejected)} row(s) rejected in all){hint}. Fix the region codes or names, or run with "
             "allow_unmatched = true (--allow-unmatched) to continue; rejected rows are listed in the join report"
         )
-    sectors, totals = (f.drop(columns=["_cover", "_district"], errors="ignore") for f in (sectors, totals))
+    sectors, totals = (f.drop(columns=["_cover", "_district", "_siblings"], errors="ignore") for f in (sectors, totals))
     _check_one_row_per_unit(sectors, ["period", "ksic"], table.sectors_path.name)
     _check_one_row_per_unit(totals, ["period"], table.totals_path.name)
     check_against_totals(sectors, totals, table.sectors_path, table.totals_path)
@@ -143,7 +146,8 @@ def _match(frame: pd.DataFrame, regions: gpd.GeoDataFrame, table: str, file: str
         where = f", {' and '.join(lines)}" if lines else ""
         raise InputError(f"{file}{where}, column {column}: {error}") from None
     ok = result["status"] == "matched"
-    whole = result["aggregate_codes"].notna() & ~ok
+    part_of = result["part_of"].notna() & ~ok
+    whole = (result["aggregate_codes"].notna() & ~ok) | part_of
     extra = result["candidates"].fillna(result["aggregate_codes"])
     reason = result["reason"].where(extra.isna(), result["reason"] + " [" + extra.fillna("") + "]")
     report = pd.DataFrame({
@@ -151,13 +155,16 @@ def _match(frame: pd.DataFrame, regions: gpd.GeoDataFrame, table: str, file: str
         "period": frame["period"], "ksic": frame["ksic"] if "ksic" in frame.columns else pd.NA,
         "status": result["status"], "region_code": result["region_code"], "reason": reason,
     })
-    cover = [tuple(a.split(";")) if w else (str(c),) for c, a, w in zip(result["region_code"], result["aggregate_codes"], whole)]
-    district = pd.Series(None, index=frame.index, dtype=object)
+    cover = [tuple(p.split(";")) if isinstance(p, str) else tuple(a.split(";")) if w else (str(c),)
+             for c, a, p, w in zip(result["region_code"], result["aggregate_codes"], result["part_of"], whole)]
+    district = result["part_key"].where(part_of).astype(object)
+    siblings = result["part_parts"].where(part_of).astype(object)
     years = frame["period"].map(lambda label: parse_period(label).year)
     for position, (merger, parts, part) in _after_merger(given, years, cover, regions).items():
         index = frame.index[position]
         cover[position] = parts
         district[index] = part
+        siblings[index] = ";".join(c for c, _ in merger.districts) if part else None
         ok[index], whole[index] = False, True
         what = f"district {part} of {merger.name}" if part else merger.name
         note = (f"{given[index]} in {frame['period'][index]} is the {what} ({merger.code}) as merged in {merger.year}: "
@@ -166,6 +173,7 @@ def _match(frame: pd.DataFrame, regions: gpd.GeoDataFrame, table: str, file: str
     joined = frame[ok | whole].copy()
     joined["_cover"] = pd.Series(cover, index=frame.index)[ok | whole]
     joined["_district"] = district[ok | whole]
+    joined["_siblings"] = siblings[ok | whole]
     joined["region_code"] = result.loc[ok | whole, "region_code"].astype("string")
     return joined, report
 
@@ -245,6 +253,12 @@ def dissolve_units(regions: gpd.GeoDataFrame, groups: list[set[str]]) -> tuple[g
         missing = sorted(group - set(members["region_code"].astype(str)))
         if missing:
             raise InputError(f"cannot harmonise: units {', '.join(missing)} are not in the boundary layer")
+        if len(group) == 1:  # the data give parts of one unit: they are added up, the unit stays as it is
+            (code,) = group
+            merged[code] = code
+            notes.append(f"{code} {members['name_ko'].iloc[0] if 'name_ko' in members else ''}: the data give it in "
+                         "parts, which are added up")
+            continue
         member_parents = set(parents[members.index])
         whole_city = len(member_parents) == 1 and "" not in member_parents and set(codes[parents == next(iter(member_parents))]) == group
         new_code = next(iter(member_parents)) if whole_city else "+".join(sorted(group))
@@ -266,9 +280,9 @@ def dissolve_units(regions: gpd.GeoDataFrame, groups: list[set[str]]) -> tuple[g
         merged.update({c: new_code for c in group})
         labels = ", ".join(f"{c} {n}" for c, n in zip(members["region_code"], members.get("name_ko", members["region_code"])))
         notes.append(f"{new_code} = {labels} (dissolved into one unit: the data give them only as a whole)")
-    if not groups:
+    if not parts:
         return regions, merged, notes
-    kept = regions[~codes.isin(merged)]
+    kept = regions[~codes.isin([c for c, new in merged.items() if new != c])]
     layer = gpd.GeoDataFrame(pd.concat([kept, gpd.GeoDataFrame(parts, geometry="geometry", crs=regions.crs)], ignore_index=True),
                              geometry="geometry", crs=regions.crs)
     layer = layer.sort_values("region_code", kind="stable").reset_index(drop=True)
@@ -324,21 +338,23 @@ def _counts(frame: pd.DataFrame, table: str) -> list[str]:
 
 
 def _covered(part: pd.DataFrame) -> tuple[list[str], dict[str, list[str]]]:
-    """Layer units covered by the rows of one harmonised unit; new districts count as one share of their city.
+    """Layer units covered by the rows of one harmonised unit; parts count as one share of their union.
 
-    Rows naming the new districts of a merged city (청주시 상당구 ... 청원구 from 2014) together cover
-    the merged unit once; each district must appear once, and the sum is complete when all do.
+    Rows naming parts of a union of layer units (the new districts of a merged city, 청주시 상당구 ...
+    청원구 from 2014; the gu of a city the layer has whole, 부천시 원미구 from 2024; units reorganised
+    out of several, 제물포구 and 영종구 from 2026) together cover the union once; each part must appear
+    once, and the sum is complete when all do.
     """
-    by_district = part["_district"].notna() if "_district" in part else pd.Series(False, index=part.index)
-    covered = [c for cover in part.loc[~by_district, "_cover"] for c in cover]
-    if not by_district.any():
+    by_part = part["_district"].notna() if "_district" in part else pd.Series(False, index=part.index)
+    covered = [c for cover in part.loc[~by_part, "_cover"] for c in cover]
+    if not by_part.any():
         return covered, {}
-    named = part.loc[by_district, "_district"].tolist()
+    named = part.loc[by_part, "_district"].tolist()
     if len(named) != len(set(named)):
-        covered += ["district " + d for d in named]  # reported as counted twice
-    covered += list(part.loc[by_district, "_cover"].iloc[0])
-    of_merger = next(([c for c, _ in m.districts] for m in load_mergers() if set(named) & {c for c, _ in m.districts}), [])
-    return covered, {"missing": [d for d in of_merger if d not in named]}
+        covered += ["part " + d for d in named]  # reported as counted twice
+    covered += list(part.loc[by_part, "_cover"].iloc[0])
+    siblings = str(part.loc[by_part, "_siblings"].iloc[0] or "").split(";")
+    return covered, {"missing": [d for d in siblings if d and d not in named]}
 
 
 def _check_one_row_per_unit(joined: pd.DataFrame, keys: list[str], file: str) -> None:

@@ -1,15 +1,19 @@
 """The crosswalk of Korean si-gun-gu changes since 2010 (``reference/region_changes.csv``).
 
-Each row links an older unit to a newer one (``change``: ``rename``, ``recode``, ``merge`` or
-``split``; a split row links a unit to one of its later parts, e.g. Bucheon's gu restored in
-2024). :class:`Crosswalk` resolves a code or name of one vintage to the units of a region layer:
-a single unit (renames, recodes), several units whose data must be added up (a later merged unit
-such as the 2014 Cheongju-si), or a unit the given one was merged into (cannot be split).
+Each row links an older unit to a newer one (``change``: ``rename``, ``recode``, ``merge``,
+``split`` or ``reorganise``; a split row links a unit to one of its later parts, e.g. Bucheon's gu
+restored in 2024; ``reorganise`` rows of one year link several older units to several newer
+ones, e.g. Incheon's 중구 and 동구 becoming 제물포구 and 영종구 in 2026). :class:`Crosswalk`
+resolves a code or name of one vintage to the units of a region layer: a single unit (renames,
+recodes), several units whose data must be added up (a later merged unit such as the 2014
+Cheongju-si), or units the given one is a part of (merged into them, or split or reorganised out
+of them): such parts can only be added up, with all their siblings, never split.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
@@ -17,7 +21,7 @@ import pandas as pd
 from .region_names import split_province
 
 CHANGES_FILE = "region_changes.csv"
-KOSTAT_FILE = "kostat_sigungu.csv"
+KOSTAT_FILES = {"2013": "kostat_sigungu.csv", "2022": "kostat_sigungu_2022.csv"}
 
 
 def load_region_changes() -> pd.DataFrame:
@@ -25,20 +29,21 @@ def load_region_changes() -> pd.DataFrame:
     return _reference_table(CHANGES_FILE)
 
 
-def load_kostat_codes() -> pd.DataFrame:
-    """KOSTAT statistical si-gun-gu codes (2013 units) and their MOIS legal codes in the bundled layer.
+def load_kostat_codes(vintage: str = "2013") -> pd.DataFrame:
+    """KOSTAT statistical si-gun-gu codes of a bundled vintage and their MOIS legal codes in that layer.
 
     Columns ``kostat_code`` (7-digit basis, Gijang-gun 21310), ``kostat_code_8`` (8-digit basis,
     21510), ``kostat_name``, ``mois_code``, ``mois_name``, ``kind`` (``unit`` or ``city``: a whole
-    city whose districts are units) and ``note``. Built by ``scripts/build_kostat_codes.py``; see
-    ``reference/README.md`` for the source and licence.
+    city whose districts are units) and ``note``. Built by ``scripts/build_kostat_codes.py`` (2013)
+    and ``scripts/build_boundaries_2022.py`` (2022); see ``reference/README.md`` for sources and licences.
     """
-    return _reference_table(KOSTAT_FILE)
+    return _reference_table(KOSTAT_FILES[vintage])
 
 
-def kostat_lookup() -> dict[str, tuple[str, str]]:
+@lru_cache(maxsize=None)
+def kostat_lookup(vintage: str = "2013") -> dict[str, tuple[str, str]]:
     """KOSTAT code of either basis -> (MOIS code, which basis: ``"7-digit"`` or ``"8-digit"``)."""
-    table = load_kostat_codes()
+    table = load_kostat_codes(vintage)
     lookup = {c: (m, "8-digit") for c, m in zip(table["kostat_code_8"], table["mois_code"])}
     lookup.update({c: (m, "7-digit") for c, m in zip(table["kostat_code"], table["mois_code"])})
     return lookup
@@ -82,13 +87,17 @@ class Resolution:
     """Outcome of a crosswalk look-up.
 
     ``kind`` is ``"unit"`` (one unit of the layer), ``"aggregate"`` (the given unit is the union of
-    ``codes``: add their data up) or ``"part_of"`` (the given unit was merged into ``codes[0]``
-    and cannot be split).
+    ``codes``: add their data up) or ``"part_of"`` (the given unit is a part of the union of ``codes``
+    and cannot be split). For a part, ``parts`` names every part of that union in the same change
+    (district names such as ``원미구``) and ``key`` the given one, so that the parts can be added up
+    when all are present.
     """
 
     kind: str
     codes: tuple[str, ...]
     note: str
+    parts: tuple[str, ...] = ()
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,9 @@ class Crosswalk:
 
     def _from_newer(self, rows, seen: set[int]) -> Resolution | None:
         seen = seen | {i for i, _ in rows}
+        part = self._part_of_older(rows, seen)
+        if part is not None:
+            return part
         parts: list[str] = []
         kinds = set()
         for _, (old, new, change, year) in rows:
@@ -183,6 +195,33 @@ class Crosswalk:
             return Resolution("unit", tuple(parts), f"via the crosswalk ({what})")
         return Resolution("aggregate", tuple(parts), f"later unit ({what}) made of layer units {', '.join(parts)}")
 
+    def _part_of_older(self, rows, seen: set[int]) -> Resolution | None:
+        """A newer unit split or reorganised out of older units the layer has whole: a part of them."""
+        changes = {(change, year) for _, (_, _, change, year) in rows}
+        if len(changes) != 1 or next(iter(changes))[0] not in ("split", "reorganise"):
+            return None
+        change, year = next(iter(changes))
+        olds, news = self._event(rows, change, year)
+        found = [self._follow(node, seen) for node in olds]
+        if not found or any(f is None or f.kind != "unit" for f in found):
+            return None  # e.g. the 2014 Cheongju gu on the 2013 layer: handled as a merger by the join
+        codes = tuple(sorted({c for f in found for c in f.codes}))
+        given = rows[0][1][1]
+        return Resolution("part_of", codes, f"created in {year} ({change}) out of layer unit(s) {', '.join(codes)}, "
+                                            "after these boundaries",
+                          tuple(sorted(_last_part(n.unit) for n in news)), _last_part(given.unit))
+
+    def _event(self, rows, change: str, year: str) -> tuple[list[_Node], list[_Node]]:
+        """The older and newer units of one change: every row of that change and year sharing a unit."""
+        olds, news = {rows[0][1][0]}, {rows[0][1][1]}
+        grown = True
+        while grown:
+            linked = [(o, n) for o, n, c, y in self.rows if c == change and y == year and (o in olds or n in news)]
+            grown = any(o not in olds or n not in news for o, n in linked)
+            olds |= {o for o, _ in linked}
+            news |= {n for _, n in linked}
+        return sorted(olds, key=lambda n: (n.code, n.unit)), sorted(news, key=lambda n: (n.code, n.unit))
+
     def _from_older(self, rows, seen: set[int]) -> Resolution | None:
         seen = seen | {i for i, _ in rows}
         parts: list[str] = []
@@ -193,7 +232,9 @@ class Crosswalk:
             if change in ("rename", "recode") and found.kind == "unit":
                 return Resolution("unit", found.codes, f"via the crosswalk ({change} {year})")
             if change == "merge":
-                return Resolution("part_of", found.codes, f"merged into {', '.join(found.codes)} in {year}; cannot be split")
+                olds, _ = self._event([(None, (old, new, change, year))], change, year)
+                return Resolution("part_of", found.codes, f"merged into {', '.join(found.codes)} in {year}; cannot be split",
+                                  tuple(sorted(_last_part(n.unit) for n in olds)), _last_part(old.unit))
             parts.extend(found.codes)
             when = year
         if not parts:

@@ -44,7 +44,8 @@ from .region_names import (
     stem,
 )
 
-RESULT_COLUMNS = ["given", "region_code", "status", "method", "reason", "candidates", "aggregate_codes"]
+RESULT_COLUMNS = ["given", "region_code", "status", "method", "reason", "candidates", "aggregate_codes", "part_of",
+                  "part_key", "part_parts"]
 CODE_SYSTEMS = ("mois", "kostat")
 CODE_SYSTEM_CHOICES = ("auto", *CODE_SYSTEMS)
 
@@ -177,6 +178,7 @@ class _Layer:
         frame["sido_code"] = frame["sido_code"].astype(str) if "sido_code" in frame else frame["region_code"].str[:2]
         self.units = frame.set_index("region_code", drop=False)
         self.codes = set(self.units.index)
+        self.vintage = "2022" if regions.attrs.get("vintage") == "2022" or "43112" in self.codes else "2013"
         self.keys: dict[str, list[str]] = {}
         self.stems: dict[str, list[str]] = {}
         names: dict[tuple[str, str], str] = {}
@@ -212,8 +214,10 @@ def _is_code(value: object) -> bool:
     return not pd.isna(value) and clean_code(value).isdigit()
 
 
-def _row(code=None, status="rejected", method=None, reason=None, candidates=(), aggregate=()) -> list:
-    return [code, status, method, reason, "; ".join(candidates) or None, ";".join(aggregate) or None]
+def _row(code=None, status="rejected", method=None, reason=None, candidates=(), aggregate=(), part=None) -> list:
+    """One result row; ``part`` is a crosswalk ``Resolution`` of kind ``part_of`` (a part of layer units)."""
+    parts = [";".join(part.codes), part.key, ";".join(part.parts)] if part is not None else [None, None, None]
+    return [code, status, method, reason, "; ".join(candidates) or None, ";".join(aggregate) or None, *parts]
 
 
 def _match_one(value: object, context: object, layer: _Layer, translate: bool = False) -> list:
@@ -246,10 +250,10 @@ def _match_kostat(code: str, layer: _Layer) -> list:
     """A KOSTAT statistical code, through ``reference/kostat_sigungu.csv``, then as the MOIS code."""
     if len(code) == 2:
         return _row(method="kostat", reason=f"province code {code}: a province total row, not a si-gun-gu")
-    found = _KOSTAT.get(code)
+    found = kostat_lookup(layer.vintage).get(code)
     if found is None:
-        return _row(method="kostat", reason=f"KOSTAT code {code} is not in the bundled KOSTAT table (si-gun-gu of 2013, "
-                    "7- and 8-digit bases); give the region name instead")
+        return _row(method="kostat", reason=f"KOSTAT code {code} is not in the bundled KOSTAT table (si-gun-gu of "
+                    f"{layer.vintage}, 7- and 8-digit bases); give the region name instead")
     mois, basis = found
     row = _match_code(mois, layer)
     note = f"KOSTAT {code} ({basis} basis) = MOIS {mois}"
@@ -257,8 +261,6 @@ def _match_kostat(code: str, layer: _Layer) -> list:
     row[3] = f"{note}; {row[3]}" if row[3] else note
     return row
 
-
-_KOSTAT = kostat_lookup()
 
 
 def _match_name(name: str, context: str | None, layer: _Layer) -> list:
@@ -282,10 +284,10 @@ def _match_name(name: str, context: str | None, layer: _Layer) -> list:
     if districts:
         return _city_row(repr(name), layer.units.at[districts[0], "parent_code"], districts, layer)
     city = _city_of_district(unit, scope, layer)
-    if city:
+    found = layer.crosswalk.resolve_name(unit, scope)
+    if city and (found is None or found.kind != "part_of"):
         return _row(method="name", reason=f"{name!r} is a district of {layer.label(city)}, which the layer has as one "
                     "unit: add the districts' rows up first", candidates=[layer.label(city)])
-    found = layer.crosswalk.resolve_name(unit, scope)
     if found is not None:
         return _from_crosswalk(found, repr(name), layer)
     hits = layer.in_sido(layer.stems.get(stem(unit), []), scope) if len(stem(unit)) >= 2 else []
@@ -345,5 +347,6 @@ def _from_crosswalk(found, what: str, layer: _Layer) -> list:
     if found.kind == "unit":
         return _row(found.codes[0], "matched", "crosswalk", f"{what} {found.note}: {layer.label(found.codes[0])}")
     if found.kind == "part_of":
-        return _row(method="crosswalk", reason=f"{what} was {found.note}", candidates=[layer.label(c) for c in found.codes])
+        return _row(method="crosswalk", reason=f"{what} is a part of the layer's unit(s): {found.note}; needs aggregation",
+                    candidates=[layer.label(c) for c in found.codes], part=found)
     return _row(method="crosswalk", reason=f"{what}: needs aggregation — {found.note}", aggregate=found.codes)
