@@ -1,6 +1,8 @@
 """`kibs-spatial run` end to end on the bundled data, and with an analysis file."""
 
 
+from pathlib import Path
+
 import pandas as pd
 import pyogrio
 import pytest
@@ -120,3 +122,12 @@ def test_bad_config_exits_with_a_message(tmp_path, capsys, text, message):
     assert err.startswith("kibs-spatial: error:") and "Traceback" not in err
     if message:
         assert message in err and "bad.toml" in err
+
+
+def test_the_example_analysis_file_runs(tmp_path):
+    """examples/analysis.toml lists every key with its default: it must load and run as documented."""
+    example = Path(__file__).parents[1] / "examples" / "analysis.toml"
+    assert main(["run", "--config", str(example), "--output", str(tmp_path / "out"), "--permutations", "99",
+                 "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "indicators_synthetic.csv", dtype={"ksic": str})
+    assert "design-ad" in set(table["ksic"]) and (tmp_path / "out" / "maps" / "index.html").exists()
