@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--boundary-crs", help="CRS of a boundary file that has none, e.g. EPSG:5186 (overrides [data] boundary_crs)")
     run.add_argument("--region-codes", choices=["auto", "mois", "kostat"], help="code system of the data tables' region codes (overrides [data] region_code_system)")
     run.add_argument("--harmonize", action="store_true", help="dissolve units that the data give only as a whole (a city, a merger) instead of stopping")
+    run.add_argument("--robustness", action="store_true",
+                     help="re-run the statistics and presets over other reasonable choices and report each location's "
+                          "stability (see [robustness])")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.set_defaults(handler=_run)
 
@@ -108,7 +111,7 @@ RUN_OPTIONS = {  # argparse destination -> (section, key, option) of the analysi
     "region_codes": ("data", "region_code_system", "--region-codes"),
 }
 RUN_FLAGS = {"allow_unmatched": ("data", "allow_unmatched", "--allow-unmatched"),
-             "harmonize": ("data", "harmonize", "--harmonize")}
+             "harmonize": ("data", "harmonize", "--harmonize"), "robustness": ("robustness", "enabled", "--robustness")}
 
 
 def run_overrides(args: argparse.Namespace) -> dict[tuple[str, str], tuple[object, str]]:
@@ -123,11 +126,11 @@ def _run(args: argparse.Namespace) -> int:
     from .io.config import load_config
     from .outputs import write_outputs
     from .outputs.summary_text import format_summary
-    from .pipeline import STEPS, run_analysis
+    from .pipeline import run_analysis, steps
     from .progress import Progress
 
     config = load_config(args.config, run_overrides(args))
-    progress = Progress(STEPS + 1, enabled=not args.quiet)
+    progress = Progress(steps(config) + 1, enabled=not args.quiet)
     result = run_analysis(config, progress)
     progress.step("writing the GeoPackage, report, tables, maps and rasters")
     written = write_outputs(result)

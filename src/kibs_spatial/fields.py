@@ -171,6 +171,13 @@ FIELDS: tuple[Field, ...] = (
        "LQ x Gi* type", _LONG, True),
     _f("presets_agree", "integer", "number of the applied rule presets that mark the row promising", "count",
        "presets agreeing", _LONG, True),
+    # robustness (run with --robustness; last period)
+    _f("stability", "real", "share of the robustness specifications (other weights, seeds, LQ and size thresholds, one "
+       "choice changed at a time) under which the primary preset marks the location promising; empty when not run",
+       "0-1", "stability", _LONG, True),
+    _f("robust", "boolean", "stability at least [robustness] robust_at (0.8 by default)", "", "robust", _LONG, True),
+    _f("hinges_on", "text", "for a promising location that does not hold everywhere: the specifications (each one "
+       "changed choice) under which it is not promising", "", "hinges on", _LONG),
     # sector_concentration
     _f("regions", "integer", "units with known sector and total employees in the period", "count", "units",
        (CONCENTRATION,)),

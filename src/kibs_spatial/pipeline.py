@@ -18,6 +18,7 @@ from .analysis.contrast import gangnam_area, gangnam_contrast, kind_lq
 from .analysis.counts import summarize
 from .analysis.indicators import compute_indicators
 from .analysis.periods import Period, order_periods
+from .analysis.robustness import Robustness, robustness, specifications
 from .analysis.sectors import (
     KINDS,
     Sector,
@@ -55,6 +56,11 @@ from .resources import data_path
 from .result import AnalysisResult, DataSource
 
 STEPS = 8
+
+
+def steps(config: AnalysisConfig) -> int:
+    """How many steps :func:`run_analysis` announces (one more with robustness)."""
+    return STEPS + int(config.robustness.enabled)
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> AnalysisResult:
@@ -111,6 +117,12 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> Analysi
     results = apply_rules(results, config.rules, first_period=periods[0].label,
                           establishments=table.has_establishments)
     results = _long_table(results, regions, sectors)
+    stability = None
+    if config.robustness.enabled:
+        progress.step(f"robustness: {len(specifications(config, spec))} specifications, one choice changed at a time")
+        stability = robustness(results[results["period"] == periods[-1].label], regions, config, spec, periods[0].label,
+                               table.has_establishments, progress.bar("specifications"))
+        results = _with_stability(results, stability, periods[-1].label)
 
     progress.step("comparing the Gangnam area with outlying areas")
     last = results[results["period"] == periods[-1].label]
@@ -128,6 +140,7 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> Analysi
         weights=weights, join_report=report, area=area, contrast=contrast,
         kinds=tuple(kind_lq(regions, last, sectors, kind, area_codes if area is not None else ()) for kind in KINDS),
         counts=summarize(last, sectors, config.rules), data=data, min_p=float(local.min_p), notes=notes,
+        robustness=stability,
         metadata=run_metadata(config, regions, sectors, periods, spec, weights, report, data, table.units,
                               float(local.min_p), notes),
     )
@@ -282,6 +295,14 @@ def _with_sectors(rows: pd.DataFrame, fed: dict[int, tuple[str, ...]]) -> pd.Dat
     sectors = [",".join(fed.get(int(line), ())) if table == "sectors" else ""
                for table, line in zip(rows["table"], rows["line"])]
     return rows.assign(sectors=sectors)
+
+
+def _with_stability(results: pd.DataFrame, stability: Robustness, period: str) -> pd.DataFrame:
+    """The long table with ``stability``, ``robust`` and ``hinges_on`` on the rows of ``period``."""
+    fields = stability.table.assign(period=period)
+    table = results.merge(fields, on=["region_code", "ksic", "period"], how="left", validate="one_to_one")
+    table["robust"] = table["robust"].astype("boolean")
+    return table[column_order(table.columns, LONG)]
 
 
 def _sido(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:

@@ -18,6 +18,7 @@ from .analysis.clusters import RulesConfig
 from .analysis.contrast import GangnamContrast, KindLQ
 from .analysis.counts import LocationCount, RunSummary, SectorCount
 from .analysis.periods import Period
+from .analysis.robustness import Robustness
 from .analysis.sectors import Sector
 from .analysis.settings import AnalysisConfig
 from .analysis.weights import ConnectivityReport, RegionWeights
@@ -25,7 +26,7 @@ from .io.join import JoinReport
 
 __all__ = [
     "AnalysisResult", "ConnectivityReport", "DataSource", "GangnamContrast", "HotspotResult", "JoinReport", "KindLQ",
-    "LocationCount", "Period", "RegionWeights", "RulesConfig", "RunSummary", "Sector", "SectorCount",
+    "LocationCount", "Period", "RegionWeights", "Robustness", "RulesConfig", "RunSummary", "Sector", "SectorCount",
 ]
 
 SYNTHETIC_NOTICE = "SYNTHETIC DEMO DATA: these results illustrate the toolkit and are not findings about Korea."
@@ -79,6 +80,7 @@ class AnalysisResult:
     counts: RunSummary
     data: DataSource
     min_p: float
+    robustness: Robustness | None = None  # with [robustness] enabled: stability of the last period's locations
     notes: tuple[str, ...] = ()  # what the run could not do with these data (growth, establishments, KSIC links)
     metadata: dict[str, object] = field(default_factory=dict)
 

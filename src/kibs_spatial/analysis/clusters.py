@@ -41,7 +41,9 @@ class KietRule:
     """KIET (2014) four criteria; every cut-off is an interpretation (none was published)."""
 
     name: ClassVar[str] = "kiet"
+    per_sector: ClassVar[bool] = False  # thresholds are absolute: applied to every sector at once
     column: ClassVar[str] = "kiet"
+    uses_statistics: ClassVar[bool] = True  # the hot-spot agglomeration criterion
     needs: ClassVar[dict[str, str]] = {GROWTH: "kiet_pass_growth", ESTABLISHMENTS: "establishments >= min_establishments"}
     min_lq: float = 2.0
     agglomeration: str = "share-or-hotspot"
@@ -89,7 +91,9 @@ class UscmpStrongRule:
     """US Cluster Mapping Project strong cluster: LQ >= P75 (or P90) and >= 1, size > P25."""
 
     name: ClassVar[str] = "uscmp-strong"
+    per_sector: ClassVar[bool] = True  # percentiles are taken per sector
     column: ClassVar[str] = "uscmp_strong"
+    uses_statistics: ClassVar[bool] = False
     needs: ClassVar[dict[str, str]] = {ESTABLISHMENTS: "uscmp_strong_pass_establishments"}
     lq_percentile: float = 75.0
     min_lq: float = 1.0
@@ -136,7 +140,9 @@ class EcoStarsRule:
     """European Cluster Observatory stars: size, specialisation, focus; one star each."""
 
     name: ClassVar[str] = "eco-stars"
+    per_sector: ClassVar[bool] = True  # percentiles are taken per sector
     column: ClassVar[str] = "eco_stars"
+    uses_statistics: ClassVar[bool] = False
     needs: ClassVar[dict[str, str]] = {}
     size_top_percent: float = 10.0
     min_lq: float = 2.0
@@ -175,7 +181,9 @@ class LqGiRule:
     """LQ x Gi* typology: cluster core, isolated specialisation, spillover halo, none."""
 
     name: ClassVar[str] = "lq-gi"
+    per_sector: ClassVar[bool] = False  # thresholds are absolute: applied to every sector at once
     column: ClassVar[str] = "lq_gi_type"
+    uses_statistics: ClassVar[bool] = True
     needs: ClassVar[dict[str, str]] = {}
     min_lq: float = 2.0
     min_gi_bin: int = 2
@@ -259,12 +267,13 @@ def apply_rules(results: pd.DataFrame, rules: RulesConfig, first_period: str | N
     the tables have no establishment counts (see the module docstring).
     """
     out = results.copy()
-    keys = [k for k in ("ksic", "period") if k in out.columns]
     verdicts = []
     for rule in rules.applied():
+        keys = [k for k in (("ksic", "period") if rule.per_sector else ("period",)) if k in out.columns] or [
+            pd.Series(0, index=out.index)]
         parts = []
         for key, part in out.groupby(keys, sort=False):
-            period = key[1] if len(keys) == 2 else None
+            period = part["period"].iloc[0] if "period" in part.columns else None
             available = frozenset(i for i in INPUTS if not (i == GROWTH and period == first_period)
                                   and not (i == ESTABLISHMENTS and not establishments))
             parts.append(rule.apply(part, available))

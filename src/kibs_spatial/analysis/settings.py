@@ -72,6 +72,22 @@ class OutputConfig:
     rasters: bool = True  # 1 km GeoTIFF (COG) surfaces under <dir>/rasters/, see docs/RASTERS.md
 
 
+MAX_NN = "distance:threshold=max-nn"  # a distance band at the largest nearest-neighbour distance
+
+
+@dataclass(frozen=True)
+class RobustnessConfig:
+    """``[robustness]``: the choices each specification changes, one at a time (analysis/robustness.py)."""
+
+    enabled: bool = False
+    weights: tuple[str, ...] = ("queen:tolerance=0", "queen:tolerance=500", "queen:tolerance=2000", "knn:k=4",
+                                "knn:k=6", "knn:k=8", MAX_NN)
+    seeds: tuple[int, ...] = (DEFAULT_SEED, 1, 2)
+    lq_factors: tuple[float, ...] = (0.9, 1.0, 1.1)
+    size_factors: tuple[float, ...] = (0.8, 1.0, 1.2)
+    robust_at: float = 0.8  # robust = promising under at least this share of the specifications
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
     data: DataConfig = field(default_factory=DataConfig)
@@ -81,6 +97,7 @@ class AnalysisConfig:
     rules: RulesConfig = field(default_factory=RulesConfig)
     contrast: ContrastConfig = field(default_factory=ContrastConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
     source: str = "defaults"
 
     @property

@@ -39,12 +39,14 @@ from ..analysis.settings import (
     AUTO,
     BUNDLED_DEMO,
     BUNDLED_VINTAGES,
+    MAX_NN,
     VARIABLES,
     AnalysisConfig,
     AnalysisSettings,
     ContrastConfig,
     DataConfig,
     OutputConfig,
+    RobustnessConfig,
     StatisticsConfig,
     WeightsConfig,
 )
@@ -53,7 +55,8 @@ from ..analysis.weights import ISLAND_POLICIES, WeightsSpec
 from ..errors import InputError
 
 SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
-            "statistics": StatisticsConfig, "rules": None, "contrast": ContrastConfig, "output": OutputConfig}
+            "statistics": StatisticsConfig, "rules": None, "contrast": ContrastConfig, "output": OutputConfig,
+            "robustness": RobustnessConfig}
 PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
 NOT_PATHS = {AUTO, BUNDLED_DEMO, *BUNDLED_VINTAGES}
 FLEXIBLE = {"sectors": (str, tuple), "periods": (str, tuple), "ksic_revision": (str, int)}
@@ -233,6 +236,7 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
     if config.analysis.variable not in VARIABLES:
         raise InputError(f"{where('analysis', 'variable')} must be one of {', '.join(VARIABLES)}")
     check_weights(config.weights, where.section("weights"))
+    _check_robustness(config.robustness, where.section("robustness"))
     check_statistics(config.statistics, where.section("statistics"))
     radii = config.contrast.radii_km
     if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in radii):
@@ -265,3 +269,16 @@ def _check_analysis(config: AnalysisConfig, where: _Where) -> None:
         if not periods or bad:
             raise InputError(f"{where('analysis', 'periods')}: {', '.join(map(repr, bad)) or 'an empty list'} is not a list "
                              "of periods (2022, \"2024.1/2\", \"2024 2/4\", \"2023.03\")")
+
+
+def _check_robustness(settings: RobustnessConfig, where: Callable[[str], str]) -> None:
+    for spec in settings.weights:
+        if spec != MAX_NN:
+            check_weights(WeightsConfig(spec=spec), lambda key: f"{where('weights')} ({spec!r})")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in settings.seeds):
+        raise InputError(f"{where('seeds')} must be whole numbers from 0 to 2**63 - 1, e.g. [20140582, 1, 2]")
+    for key in ("lq_factors", "size_factors"):
+        if not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 < f < 10 for f in getattr(settings, key)):
+            raise InputError(f"{where(key)} must be positive factors such as [0.9, 1.0, 1.1]")
+    if not 0 < settings.robust_at <= 1:
+        raise InputError(f"{where('robust_at')} must be a share above 0 and at most 1, e.g. 0.8")

@@ -23,7 +23,9 @@ def format_summary(result: AnalysisResult) -> str:
         f"{total.capital_region} in the capital region (Seoul, Incheon, Gyeonggi), {total.outside} outside"
     )
     for kind, count in counts.by_kind.items():
-        lines.append(f"  {kind + ' KIBS:':<19} {_count_text(count)}")
+        if count.locations or any(s.sector.kind == kind for s in counts.sectors):
+            lines.append(f"  {kind + ' KIBS:':<19} {_count_text(count)}")
+    lines += _robustness_lines(result)
     if len(counts.by_preset) > 1:
         lines.append("")
         lines.append("By preset (a location = one region x sector):")
@@ -41,6 +43,24 @@ def format_summary(result: AnalysisResult) -> str:
         lines.append(f"{label:<44} {s.sector.kind:<12} {s.promising.locations:>9} {s.promising.capital_region:>7} "
                      f"{s.promising.outside:>7} {s.lisa_hh:>4} {s.gi_hot:>4}{presets}  {'; '.join(s.top_regions)}")
     return "\n".join(lines)
+
+
+def _robustness_lines(result: AnalysisResult) -> list[str]:
+    """How many promising locations hold under the robustness specifications, and what the others hinge on."""
+    if result.robustness is None:
+        return []
+    rob = result.robustness
+    latest = result.latest()
+    promising = latest[latest["promising"]]
+    robust = int(promising["robust"].sum())
+    lines = [f"  robust:            {robust} of {len(promising)} promising locations hold under at least "
+             f"{rob.robust_at:.0%} of {len(rob.specifications)} specifications (one choice changed at a time)"]
+    hinging = promising[promising["hinges_on"].fillna("") != ""]
+    hinges = hinging["hinges_on"].str.split("; ").explode().value_counts()
+    if len(hinges):
+        lines.append(f"  {len(hinging)} do not hold everywhere; they hinge on: "
+                     + "; ".join(f"{what} ({n})" for what, n in hinges.head(4).items()))
+    return lines
 
 
 def _count_text(count: LocationCount) -> str:
