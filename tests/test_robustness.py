@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 
 from kibs_spatial.analysis.clusters import RulesConfig
-from kibs_spatial.analysis.robustness import resolved_weights, scaled_rules, specifications
+from kibs_spatial.analysis.robustness import (
+    resolved_weights,
+    scaled_rules,
+    specifications,
+)
 from kibs_spatial.analysis.settings import AnalysisConfig
 from kibs_spatial.analysis.statistics.inference import numba_threads
 from kibs_spatial.errors import InputError
