@@ -242,6 +242,11 @@ def build_units(raw: gpd.GeoDataFrame, names: pd.DataFrame) -> tuple[gpd.GeoData
     return units, [raw["code"][i] for i in fixed]
 
 
+def city_name_en(name_en: str) -> str:
+    """A city's English name from one of its districts' ("Suwon-si Jangan-gu" -> "Suwon-si")."""
+    return name_en.split(" ")[0]
+
+
 def build_cities(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The ``sigungu_city`` layer: general-purpose districts dissolved into their cities."""
     is_district = units["parent_code"] != ""
@@ -251,7 +256,7 @@ def build_cities(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         city = first.copy()
         city["region_code"] = code
         city["name_ko"] = first["parent_city"]
-        city["name_en"] = first["name_en"].split(" ")[0]
+        city["name_en"] = city_name_en(first["name_en"])
         city["full_name_ko"] = full_name(first["sido_name"], first["parent_city"])
         city["parent_city"] = city["parent_code"] = ""
         others = units.geometry[units["parent_code"] != code].reset_index(drop=True)

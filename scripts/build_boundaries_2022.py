@@ -51,8 +51,22 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
+
+# shared with the 2013 layer: the province table, the grid, and the geometry of cities and provinces
+from build_boundaries import (
+    CAPITAL_REGION,
+    CRS,
+    GRID_SIZE,
+    SIDO,
+    SIDO_SIMPLIFY,
+    UNIT_FIELDS,
+    build_cities,
+    build_sido,
+    city_name_en,
+    full_name,
+    on_grid,
+    polygonal,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SOURCE_DIR = REPOSITORY.parent / "shared" / "data" / "boundaries_2022"
@@ -64,9 +78,6 @@ NAMES_2013 = REPOSITORY / "data" / "boundaries" / "sigungu_names.csv"
 KOSTAT_2013 = REPOSITORY / "src" / "kibs_spatial" / "reference" / "kostat_sigungu.csv"
 
 EXPECTED_UNITS = 250
-CRS = "EPSG:5179"
-GRID_SIZE = 1.0  # metres: coordinate precision of every layer
-SIDO_SIMPLIFY = 100.0  # metres: tolerance for the context-only province outlines
 PINNED_TIMESTAMP = "2022-03-09T00:00:00Z"  # gpkg_contents.last_change, pinned for reproducible bytes
 GPKG_VERSION = "1.2"
 
@@ -89,28 +100,7 @@ VINTAGE = (
     "Michuhol-gu 28177, Bucheon-si 41190 without gu, Yeoju-si 41670, Cheongju-si with four gu "
     "43111-43114, Gunwi-gun still in Gyeongsangbuk-do 47720, 강원도 42 and 전라북도 45"
 )
-CAPITAL_REGION = frozenset({"11", "28", "41"})
 
-# sido code -> (name as of 2022-03-09, English name); the 2023/2024 recodes (51, 52) come later
-SIDO = {
-    "11": ("서울특별시", "Seoul"),
-    "26": ("부산광역시", "Busan"),
-    "27": ("대구광역시", "Daegu"),
-    "28": ("인천광역시", "Incheon"),
-    "29": ("광주광역시", "Gwangju"),
-    "30": ("대전광역시", "Daejeon"),
-    "31": ("울산광역시", "Ulsan"),
-    "36": ("세종특별자치시", "Sejong"),
-    "41": ("경기도", "Gyeonggi-do"),
-    "42": ("강원도", "Gangwon-do"),
-    "43": ("충청북도", "Chungcheongbuk-do"),
-    "44": ("충청남도", "Chungcheongnam-do"),
-    "45": ("전라북도", "Jeollabuk-do"),
-    "46": ("전라남도", "Jeollanam-do"),
-    "47": ("경상북도", "Gyeongsangbuk-do"),
-    "48": ("경상남도", "Gyeongsangnam-do"),
-    "50": ("제주특별자치도", "Jeju-do"),
-}
 SIDO_BY_NAME = {name: code for code, (name, _) in SIDO.items()}
 SEJONG = "36110"
 
@@ -128,10 +118,6 @@ NAMES_2022 = {
     "43114": ("청원구", "Cheongju-si Cheongwon-gu", "new gu of the merged Cheongju-si (2014)"),
 }
 
-UNIT_FIELDS = [
-    "region_code", "code_system", "sido_code", "sido_name", "sido_name_en", "name_ko",
-    "parent_city", "parent_code", "full_name_ko", "name_en", "capital_region",
-]
 CROSSWALK_FIELDS = ["kostat_code", "kostat_code_8", "kostat_name", "mois_code", "mois_name", "kind", "note"]
 LAYERS = {
     "sigungu": "Korean si-gun-gu, general-purpose districts (ilban-gu) as separate units; MOIS legal codes, 2022-03-09 structure",
@@ -185,42 +171,12 @@ def sha256(*paths: Path) -> str:
 
 # --------------------------------------------------------------------------- geometry
 
-def polygonal(geom: BaseGeometry) -> MultiPolygon:
-    """The polygonal part of ``geom`` as a MultiPolygon (lines and points from make_valid dropped)."""
-    if isinstance(geom, Polygon):
-        return MultiPolygon([geom])
-    if isinstance(geom, MultiPolygon):
-        return geom
-    parts = [part for part in getattr(geom, "geoms", []) if isinstance(part, (Polygon, MultiPolygon))]
-    return MultiPolygon([p for part in parts for p in (part.geoms if isinstance(part, MultiPolygon) else [part])])
 
 
-def on_grid(geoms: np.ndarray) -> np.ndarray:
-    """Snap to the 1 m grid (GEOS keeps the output valid) and make every geometry a MultiPolygon."""
-    snapped = shapely.set_precision(geoms, GRID_SIZE)
-    out = np.array([polygonal(g) for g in snapped], dtype=object)
-    if not shapely.is_valid(out).all() or shapely.is_empty(out).any():
-        raise BuildError("geometry invalid or empty after snapping to the grid")
-    return out
 
 
-def dissolved(geoms: list[BaseGeometry], others: gpd.GeoSeries) -> MultiPolygon:
-    """Union of unit polygons on the grid; holes not mostly covered by ``others`` are filled.
-
-    The source units share their edges, so the union should have no slivers; a hole is kept only
-    when it is a real enclave covered by other units (e.g. Gwangju inside Jeollanam-do).
-    """
-    union = polygonal(shapely.union_all(geoms, grid_size=GRID_SIZE))
-    polygons = []
-    for polygon in union.geoms:
-        holes = [ring for ring in polygon.interiors if _covered_share(Polygon(ring), others) > 0.5]
-        polygons.append(Polygon(polygon.exterior, holes))
-    return polygonal(shapely.union_all(polygons, grid_size=GRID_SIZE))
 
 
-def _covered_share(hole: Polygon, others: gpd.GeoSeries) -> float:
-    candidates = others.to_numpy()[others.sindex.query(hole, predicate="intersects")]
-    return float(shapely.area(shapely.intersection(candidates, hole)).sum()) / hole.area
 
 
 # --------------------------------------------------------------------------- units
@@ -256,11 +212,6 @@ def split_name(code: str, source_name: str) -> tuple[str, str, str]:
     return source_name, "", ""
 
 
-def full_name(sido_name: str, *names: str) -> str:
-    """Full Korean name, e.g. "경기도 수원시 장안구"; Sejong (no si-gun-gu below it) is its sido name."""
-    if sido_name == SIDO["36"][0]:
-        return sido_name
-    return " ".join([sido_name, *[n for n in names if n]])
 
 
 def unit_attributes(units: gpd.GeoDataFrame, names_2013: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -295,7 +246,7 @@ def unit_attributes(units: gpd.GeoDataFrame, names_2013: pd.DataFrame) -> tuple[
         raise BuildError("unit names:\n  " + "\n  ".join(problems))
     table = pd.DataFrame(rows, columns=UNIT_FIELDS)
     new = table.set_index("region_code")
-    label = lambda frame, c: f"{c} {full_name(SIDO[c[:2]][0], frame.loc[c, 'parent_city'], frame.loc[c, 'name_ko'])}"  # noqa: E731
+    label = lambda frame, c: f"{c} {full_name(SIDO[c[:2]][0], frame.loc[c, 'parent_city'], frame.loc[c, 'name_ko'])}"
     old_full = old.assign(sido=[c[:2] for c in old.index])
     changes = {
         "added": [label(new, c) for c in sorted(set(new.index) - set(old.index))],
@@ -308,8 +259,6 @@ def unit_attributes(units: gpd.GeoDataFrame, names_2013: pd.DataFrame) -> tuple[
     return table, changes
 
 
-def city_name_en(name_en: str) -> str:
-    return name_en.split(" ")[0]
 
 
 def build_units(units: gpd.GeoDataFrame, names_2013: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str], dict]:
@@ -325,40 +274,8 @@ def build_units(units: gpd.GeoDataFrame, names_2013: pd.DataFrame) -> tuple[gpd.
     return layer, units["sgg"].iloc[invalid].tolist(), changes
 
 
-def build_cities(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The ``sigungu_city`` layer: general-purpose districts dissolved into their cities."""
-    is_district = units["parent_code"] != ""
-    rows = [units[~is_district]]
-    for code, districts in units[is_district].groupby("parent_code", sort=True):
-        first = districts.iloc[0]
-        city = first.copy()
-        city["region_code"] = code
-        city["name_ko"] = first["parent_city"]
-        city["name_en"] = city_name_en(first["name_en"])
-        city["full_name_ko"] = full_name(first["sido_name"], first["parent_city"])
-        city["parent_city"] = city["parent_code"] = ""
-        others = units.geometry[units["parent_code"] != code].reset_index(drop=True)
-        city["geometry"] = dissolved(districts.geometry.to_list(), others)
-        rows.append(city.to_frame().T)
-    cities = pd.concat(rows, ignore_index=True).sort_values("region_code").reset_index(drop=True)
-    cities["capital_region"] = cities["capital_region"].astype(bool)
-    return gpd.GeoDataFrame(cities, geometry="geometry", crs=CRS)
 
 
-def build_sido(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The ``sido`` context layer: the units dissolved by province, simplified at 100 m.
-
-    Simplification does not preserve topology, so islets narrower than about the tolerance
-    disappear (context only); ``make_valid`` repairs what it breaks.
-    """
-    rows = []
-    for code, members in units.groupby("sido_code", sort=True):
-        others = units.geometry[units["sido_code"] != code].reset_index(drop=True)
-        outline = dissolved(members.geometry.to_list(), others)
-        simplified = polygonal(shapely.make_valid(shapely.simplify(outline, SIDO_SIMPLIFY, preserve_topology=False)))
-        simplified = on_grid(np.array([simplified], dtype=object))[0]
-        rows.append({"sido_code": code, "sido_name": SIDO[code][0], "sido_name_en": SIDO[code][1], "geometry": simplified})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
 
 
 def check_layers(units: gpd.GeoDataFrame, cities: gpd.GeoDataFrame, sido: gpd.GeoDataFrame) -> None:
@@ -516,7 +433,7 @@ def _cities(table: pd.DataFrame, layer: pd.DataFrame) -> pd.DataFrame:
 
 def kostat_changes(table: pd.DataFrame, kostat_2013: pd.DataFrame) -> dict[str, list[str]]:
     """KOSTAT codes new since, or gone since, the 2013 table."""
-    label = lambda f, c: f"{c} {f.loc[f['kostat_code'] == c, 'kostat_name'].iloc[0]}"  # noqa: E731
+    label = lambda f, c: f"{c} {f.loc[f['kostat_code'] == c, 'kostat_name'].iloc[0]}"
     new, old = set(table["kostat_code"]), set(kostat_2013["kostat_code"])
     return {"kostat_added": [label(table, c) for c in sorted(new - old)],
             "kostat_removed": [label(kostat_2013, c) for c in sorted(old - new)]}
