@@ -14,6 +14,7 @@ for a 3-digit sector), which must cover the whole sector; a sum with a missing p
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,10 +51,14 @@ class Sector:
         return "s" + re.sub(r"[^0-9A-Za-z]", "_", self.ksic)
 
 
+_PROGRAMMING = Sector("62", "computer programming, systems integration", "컴퓨터 프로그래밍, 시스템 통합 및 관리업",
+                      "technology")
+_INFORMATION = Sector("63", "information services", "정보서비스업", "technology")
+
 KIBS_SECTORS: tuple[Sector, ...] = (
     Sector("582", "software publishing", "소프트웨어 개발 및 공급업", "technology"),
-    Sector("62", "computer programming, systems integration", "컴퓨터 프로그래밍, 시스템 통합 및 관리업", "technology"),
-    Sector("63", "information services", "정보서비스업", "technology"),
+    _PROGRAMMING,
+    _INFORMATION,
     Sector("701", "natural science and engineering R&D", "자연과학 및 공학 연구개발업", "technology"),
     Sector("702", "humanities and social science R&D", "인문 및 사회과학 연구개발업", "professional"),
     Sector("711", "legal services", "법무관련 서비스업", "professional"),
@@ -69,8 +74,8 @@ KIBS_SECTORS: tuple[Sector, ...] = (
 
 KIBS_DIVISIONS: tuple[Sector, ...] = (
     Sector("58", "publishing", "출판업", "technology"),
-    Sector("62", "computer programming, systems integration", "컴퓨터 프로그래밍, 시스템 통합 및 관리업", "technology"),
-    Sector("63", "information services", "정보서비스업", "technology"),
+    _PROGRAMMING,
+    _INFORMATION,
     Sector("70", "research and development", "연구개발업", "technology"),
     Sector("71", "professional services", "전문 서비스업", "professional"),
     Sector("72", "architecture, engineering and technical services", "건축기술, 엔지니어링 및 기타 과학기술 서비스업",
@@ -191,7 +196,7 @@ def revision_link_notes(sectors: Sequence[Sector], revisions: Sequence[int], acc
     notes = []
     for sector in sectors:
         codes = [c for code in sector.codes for c in (ksic.sections(code) if GROUP.match(code) else (code,))]
-        for a, b in zip(revisions, revisions[1:]):
+        for a, b in itertools.pairwise(revisions):
             for code in codes:
                 link = ksic.revision_link(code, a, b)
                 if not link.one_to_one:
