@@ -1,6 +1,9 @@
 """The offline HTML report on the bundled demo data, and the Moran scatterplot's coordinates."""
 
+import base64
 import dataclasses
+import html
+import io
 import math
 import re
 
@@ -13,9 +16,10 @@ from kibs_spatial.analysis.statistics import global_moran
 from kibs_spatial.cli import main
 from kibs_spatial.errors import InputError
 from kibs_spatial.io.config import load_config
-from kibs_spatial.outputs.report import render_report, write_report
+from kibs_spatial.outputs.report import render_report, report_links, write_report
+from kibs_spatial.symbology import GI_ENTRIES, LISA_ENTRIES, LQ_ENTRIES
 
-SECTIONS = 5
+SECTIONS = 7
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def test_report_says_synthetic_in_the_banner_and_every_section(demo_html):
 
 def test_report_embeds_every_figure_and_fetches_nothing(demo_html):
     images = re.findall(r'<img [^>]*src="([^"]*)"', demo_html)
-    assert len(images) == 2 + 14  # mean distance, distance decay, one Moran scatterplot per sector
+    assert len(images) == 3 + 14  # mean distance, distance decay, Moran scatterplots; one map figure per sector
     assert all(src.startswith("data:image/png;base64,") and len(src) > 5000 for src in images)
     assert not re.search(r"""<(script|link|img|iframe|source)\b[^>]*(src|href)\s*=\s*["']?\s*(https?:)?//""", demo_html, re.I)
     assert "<script" not in demo_html and "@import" not in demo_html and "url(" not in demo_html
@@ -67,9 +71,82 @@ def test_report_contents(demo_run, demo_html):
     promising = demo_run.latest()["promising"].sum()
     assert f"<b>{promising}</b> promising cluster locations" in demo_html
     for phrase in ("distance-decay profile", "exact one-sided", "3432 relabellings",
-                   "Moran scatterplot 732", "queen:tolerance=500", "seed 20140582", "FDR bh"):
+                   "Moran scatterplots of every sector", "queen:tolerance=500", "seed 20140582", "FDR bh"):
         assert phrase in demo_html, phrase
     assert "서초구" in demo_html  # Korean unit names in the HTML text
+
+
+def _png_width(data_uri: str) -> int:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1]))).width
+
+
+def test_every_figure_is_at_least_600_pixels_wide(demo_html):
+    images = re.findall(r'<img alt="([^"]*)" src="([^"]*)"', demo_html)
+    widths = {alt: _png_width(src) for alt, src in images}
+    assert min(widths.values()) >= 600, widths
+
+
+def test_tables_have_human_headers_and_formatted_numbers(demo_html):
+    headers = {html.unescape(h) for h in re.findall(r"<th>([^<]*)</th>", demo_html)}
+    for raw in ("moran_i", "z_rand", "p_sim", "expected_i", "gangnam_share", "mean_distance_km", "lisa_cl", "gi_bin", "cagr"):
+        assert raw not in headers, raw
+    assert {"Moran's I", "p (permutations)", "z (randomisation)", "Growth per year", "Hot spot (Gi*)"} <= headers
+    locations = demo_html[demo_html.index('id="locations"'):demo_html.index('id="gangnam"')]
+    assert re.search(r"<td class=\"n\">-?\d+\.\d %</td>", locations)  # growth as a percentage
+    cells = re.findall(r"<td>([^<]*)</td><td>([^<]*)</td><td>(?:yes|no)</td></tr>", locations)  # LISA, Gi*, capital
+    assert cells and all(lisa in {e.label for e in LISA_ENTRIES} and gi in {e.label for e in GI_ENTRIES}
+                         for lisa, gi in cells)
+    assert not re.search(r"<td class=\"n\">[0-3]\.000</td>", locations)  # no bins or CAGR as bare decimals
+    assert "1 presets" not in demo_html and "1 islands" not in demo_html and "1 components" not in demo_html
+    assert re.search(r"by 1 preset: \d", demo_html) and "1 island (47940)" in demo_html
+
+
+def test_a_map_per_sector_in_the_web_maps_colours(demo_run, demo_html):
+    maps = demo_html[demo_html.index('id="maps"'):demo_html.index('id="locations"')]
+    assert maps.count('<figure class="sector-map">') == len(demo_run.sectors)
+    for entries in (LQ_ENTRIES, LISA_ENTRIES, GI_ENTRIES):
+        for entry in entries[:5]:
+            assert f"background:{entry.fill}" in maps and entry.label in maps
+    latest = demo_run.latest()
+    hh = int(((latest["ksic"] == "732") & (latest["lisa_cl"] == "HH")).sum())
+    figure = maps[maps.index("732 specialized design"):]
+    assert f"HH cluster: high value, high neighbours ({hh})" in figure[:figure.index("</figure>")]
+
+
+def test_map_images_use_the_palette_of_the_classes(demo_run):
+    from PIL import Image
+
+    from kibs_spatial.outputs.maps.features import sector_table
+    from kibs_spatial.outputs.report.maps import (
+        class_keys,
+        palette,
+        report_grids,
+        sector_map_png,
+    )
+
+    grids = report_grids(demo_run.regions)
+    assert [g.name for g in grids] == ["whole country", "capital region"]
+    table = sector_table(demo_run.regions, demo_run.latest(), demo_run.sectors[-1])
+    image = Image.open(io.BytesIO(sector_map_png(grids, class_keys(table), table["promising"].to_numpy())))
+    colours, index = palette()
+    used = {colours[i] for i in np.unique(np.asarray(image))}
+    hh = (table["lisa_cl"] == "HH").any()
+    assert ("#d7191c" in used) == hh and "#000000" in used  # HH red where there are HH units; promising outlines
+    assert image.width >= 1300 and image.mode == "P"
+
+
+def test_report_links_the_maps_and_the_files_relatively(demo_run, demo_html, tmp_path):
+    out = tmp_path / "out"
+    links, files = report_links(demo_run, out, out / "maps" / "index.html", [("the GeoPackage", out / "kibs.gpkg")])
+    assert links["index"] == "maps/index.html" and links["732"] == "maps/sector_732.html"
+    assert files == [("the GeoPackage", "kibs.gpkg")]
+    elsewhere, _ = report_links(demo_run, tmp_path / "output", tmp_path / "maps" / "index.html")
+    assert elsewhere["index"] == "../maps/index.html"  # the bundled run's layout: output/ and maps/ side by side
+    text = render_report(demo_run, links, files)
+    assert 'href="maps/index.html"' in text and 'href="maps/sector_732.html"' in text and 'href="kibs.gpkg"' in text
+    assert 'href="maps/' not in demo_html  # without maps, no dead links
 
 
 def test_moran_scatter_points_by_hand():
@@ -124,7 +201,11 @@ def test_run_writes_the_report_and_the_contrast_table(tmp_path):
                  "--permutations", "99", "--quiet"])
     assert code == 0
     report = tmp_path / "out" / "report_synthetic.html"
-    assert "SYNTHETIC DEMO DATA" in report.read_text(encoding="utf-8")
+    text = report.read_text(encoding="utf-8")
+    assert "SYNTHETIC DEMO DATA" in text and 'href="../maps/index.html"' in text
+    assert 'href="kibs_clusters_synthetic.gpkg"' in text and 'href="rasters"' in text
+    index = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../out/report_synthetic.html"' in index and 'href="../out/kibs_clusters_synthetic.gpkg"' in index
     table = pd.read_csv(tmp_path / "out" / "gangnam_contrast_synthetic.csv", dtype={"ksic": str})
     assert len(table) == 14 and table["data_source"].str.contains("SYNTHETIC").all()
     for column in ("gangnam_share", "mean_distance_km", "share_within_10km", "share_within_20km", "share_within_50km",

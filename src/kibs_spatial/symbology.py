@@ -8,7 +8,12 @@ same table, so map and legend cannot disagree.
 
 LQ classes use fixed breaks, so that pages of different sectors can be compared:
 ``mapclassify.UserDefined`` with upper bounds 0.5, 0.8, 1.25, 2 and 4 (each class includes
-its upper bound), 0.8-1.25 being "about the national average".
+its upper bound), 0.8-1.25 being "about the national average". The palette diverges from that
+middle class: light blues below, oranges to dark brown above, so that the many units far below
+the national share (most of the country for most sectors) stay pale and specialisation stands out.
+
+Labels are plain language ("HH cluster: high value, high neighbours", "hot spot 95 %"): the same
+words appear in the web legends, the tooltips, the QGIS legends and the report.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ NO_DATA_COLOUR = "#969696"
 REGION_LINE_COLOUR = "#636363"
 
 LQ_BREAKS: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0, 4.0)
-LQ_COLOURS: tuple[str, ...] = ("#5e3c99", "#b2abd2", "#f7f7f7", "#fdb863", "#e66101", "#7f2704")
+LQ_COLOURS: tuple[str, ...] = ("#c6dbef", "#e7f0f8", "#f7f7f7", "#fdbe85", "#e6550d", "#7f2704")
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,13 @@ LQ_ENTRIES: tuple[LegendEntry, ...] = tuple(
 ) + (LegendEntry(NO_DATA_KEY, "no data", NO_DATA_COLOUR),)
 
 LISA_ENTRIES: tuple[LegendEntry, ...] = (
-    LegendEntry("HH", "High-High (HH)", "#d7191c"),
-    LegendEntry("LL", "Low-Low (LL)", "#2c7bb6"),
-    LegendEntry("LH", "Low-High (LH)", "#abd9e9"),
-    LegendEntry("HL", "High-Low (HL)", "#f1b6da"),
+    LegendEntry("HH", "HH cluster: high value, high neighbours", "#d7191c"),
+    LegendEntry("LL", "LL cluster: low value, low neighbours", "#2c7bb6"),
+    LegendEntry("LH", "LH outlier: low value, high neighbours", "#abd9e9"),
+    LegendEntry("HL", "HL outlier: high value, low neighbours", "#f1b6da"),
     LegendEntry("ns", "not significant", "#d9d9d9"),
-    LegendEntry("isolated", "isolated (no neighbours)", "#ffffff", line="#000000", weight=1.5, dash="4 3"),
-    LegendEntry("undefined", "undefined (missing value)", NO_DATA_COLOUR),
+    LegendEntry("isolated", "no neighbours: not tested", "#ffffff", line="#000000", weight=1.5, dash="4 3"),
+    LegendEntry("undefined", "no data: not tested", NO_DATA_COLOUR),
 )
 
 GI_ENTRIES: tuple[LegendEntry, ...] = (
@@ -82,11 +87,24 @@ GI_ENTRIES: tuple[LegendEntry, ...] = (
     LegendEntry(NO_DATA_KEY, "no data", NO_DATA_COLOUR),
 )
 
+SIGNIFICANCE_ENTRIES: tuple[LegendEntry, ...] = (
+    LegendEntry("q01", "significant at 99 % after FDR (q ≤ 0.01)", "#54278f"),
+    LegendEntry("q05", "significant at 95 % after FDR (q ≤ 0.05)", "#9e9ac8"),
+    LegendEntry("p05", "p ≤ 0.05 only before FDR correction", "#dadaeb"),
+    LegendEntry("ns", "not significant (p > 0.05)", "#f7f7f7"),
+    LegendEntry(NO_DATA_KEY, "not tested (no neighbours or no data)", NO_DATA_COLOUR),
+)
+"""Significance of the local Moran's I (LISA) of a unit: its pseudo p and its FDR-adjusted q.
+
+The LISA and Gi* classes count a unit as significant on q; this layer shows how far from the
+threshold each unit is, and which units only pass before the correction for multiple testing.
+"""
+
 QUADRANT_COLOURS = {e.key: e.fill for e in LISA_ENTRIES if e.key in ("HH", "LL", "LH", "HL")}
 KIND_COLOURS = {"technology": "#1f77b4", "professional": "#d62728"}
 
-PROMISING_ENTRY = LegendEntry("1", "promising cluster location", None, line="#000000", weight=3.0)
-SIDO_ENTRY = LegendEntry("sido", "province (sido) boundary", None, line="#252525", weight=1.5)
+PROMISING_ENTRY = LegendEntry("1", "promising cluster location", None, line="#000000", weight=3.5)
+SIDO_ENTRY = LegendEntry("sido", "province (sido) boundary", None, line="#525252", weight=1.2)
 GANGNAM_ENTRY = LegendEntry("gangnam", "Gangnam area", None, line="#7b3294", weight=2.5, dash="6 3")  # QGIS
 AREA_ENTRY = LegendEntry("area", "Gangnam area", None, line="#00bcd4", weight=3.5)  # web maps, over the LQ colours
 
@@ -114,3 +132,50 @@ def gi_class_keys(gi_bin: pd.Series) -> list[str]:
     """Gi* class keys ``"-3"``..``"3"`` from the significance bins; ``"na"`` if missing."""
     values = pd.to_numeric(gi_bin, errors="coerce").to_numpy(dtype=float)
     return [str(int(np.clip(v, -3, 3))) if np.isfinite(v) else NO_DATA_KEY for v in values]
+
+
+def significance_class_keys(p: pd.Series, q: pd.Series) -> list[str]:
+    """Significance class keys (``q01``, ``q05``, ``p05``, ``ns``; ``na`` when not tested) from p and q."""
+    p_values = pd.to_numeric(p, errors="coerce").to_numpy(dtype=float)
+    q_values = pd.to_numeric(q, errors="coerce").to_numpy(dtype=float)
+    keys = []
+    for p_value, q_value in zip(p_values, q_values):
+        if not np.isfinite(p_value):
+            keys.append(NO_DATA_KEY)
+        elif np.isfinite(q_value) and q_value <= 0.01:
+            keys.append("q01")
+        elif np.isfinite(q_value) and q_value <= 0.05:
+            keys.append("q05")
+        else:
+            keys.append("p05" if p_value <= 0.05 else "ns")
+    return keys
+
+
+SIDO_SHORT: dict[str, str] = {
+    "서울특별시": "서울", "부산광역시": "부산", "대구광역시": "대구", "인천광역시": "인천", "광주광역시": "광주",
+    "대전광역시": "대전", "울산광역시": "울산", "세종특별자치시": "세종", "경기도": "경기", "강원도": "강원",
+    "강원특별자치도": "강원", "충청북도": "충북", "충청남도": "충남", "전라북도": "전북", "전북특별자치도": "전북",
+    "전라남도": "전남", "경상북도": "경북", "경상남도": "경남", "제주특별자치도": "제주",
+}
+"""The usual two-syllable short names of the provinces (sido), as map labels use them."""
+
+
+def unique_labels(regions: pd.DataFrame) -> list[str]:
+    """A short map label per unit that no other unit of ``regions`` shares.
+
+    The unit's name (``name_ko``) where it is unique; otherwise prefixed with its city
+    (``포항시 남구``) when that settles it, else with the province's short name (``부산 중구``,
+    ``강원 고성군``), else the full name. Missing columns are treated as empty.
+    """
+    def column(name: str) -> list[str]:
+        values = regions[name] if name in regions.columns else pd.Series([""] * len(regions))
+        return ["" if pd.isna(v) else str(v).strip() for v in values]
+
+    names, cities, provinces, full = column("name_ko"), column("parent_city"), column("sido_name"), column("full_name_ko")
+    labels = list(names)
+    for rule in (lambda i: f"{cities[i]} {names[i]}" if cities[i] else labels[i],
+                 lambda i: f"{SIDO_SHORT.get(provinces[i], provinces[i])} {labels[i]}".strip(),
+                 lambda i: full[i] or labels[i]):
+        counts = pd.Series(labels).value_counts()
+        labels = [rule(i) if counts[label] > 1 else label for i, label in enumerate(labels)]
+    return labels

@@ -82,12 +82,31 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     ]
     if result.contrast is not None:
         tables.append(write_csv(out / f"gangnam_contrast{suffix}.csv", _with_source(result.contrast.to_frame(), result)))
-    report = write_report(result, out / f"report{suffix}.html")
-    maps = write_maps(result, Path(result.config.output.maps_dir))
+    maps_dir = Path(result.config.output.maps_dir)
+    files = _deliverables(result, out, geopackage, tables)
+    report = write_report(result, out / f"report{suffix}.html", maps_index=maps_dir / "index.html", deliverables=files)
+    maps = write_maps(result, maps_dir, report=report, deliverables=files)
     rasters = write_sector_rasters(result, out / "rasters") if result.config.output.rasters else []
     gal = write_gal(result.weights.w, out / f"weights{suffix}.gal")
     summary = write_text(out / f"summary{suffix}.txt", format_summary(result) + "\n")
     return WrittenOutputs(geopackage, tables, maps, gal, summary, report, rasters)
+
+
+def _deliverables(result: AnalysisResult, out: Path, geopackage: Path, tables: list[Path]) -> list[tuple[str, Path]]:
+    """The files the report and the maps' index link to, with what each one is for."""
+    by_stem = {path.name.removesuffix(path.suffix).removesuffix(result.data.suffix): path for path in tables}
+    files = [("GeoPackage for QGIS: every layer styled, field aliases, and a ready QGIS project inside "
+              "(Project > Open From > GeoPackage)", geopackage)]
+    for stem, text in (("indicators", "every indicator and test result, one row per unit, sector and period (CSV)"),
+                       ("promising_locations", "the promising cluster locations (CSV)"),
+                       ("global_moran", "global Moran's I per sector and period (CSV)"),
+                       ("gangnam_contrast", "the Gangnam contrast measures per sector (CSV)"),
+                       ("run_metadata", "every setting of the run, input file hashes and versions (JSON)")):
+        if stem in by_stem:
+            files.append((text, by_stem[stem]))
+    if result.config.output.rasters:
+        files.append(("1 km rasters per sector (Cloud-Optimized GeoTIFF, with QGIS styles beside them)", out / "rasters"))
+    return files
 
 
 def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:

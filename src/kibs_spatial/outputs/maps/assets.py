@@ -1,4 +1,4 @@
-"""The only web assets the pages need, Leaflet's JavaScript and CSS, inlined for offline use.
+"""The only web assets the pages need, Leaflet's JavaScript and CSS and the pages' own script, inlined.
 
 The CSS's images (the layer-control icon, the default marker) become ``data:`` URIs, so that
 a collapsed layer control does not ask for ``images/layers.png`` beside the page.
@@ -31,6 +31,15 @@ def leaflet_inline_html() -> str:
     if "</script" in js.lower() or "</style" in css.lower():
         raise RuntimeError("the Leaflet files contain a closing tag and cannot be inlined as they are")
     return f"<style>/* Leaflet {LEAFLET_VERSION} */\n{css}</style>\n<script>{js}</script>"
+
+
+@lru_cache(maxsize=1)
+def page_script_html() -> str:
+    """``<script>`` element holding ``page.js`` (geometry decoding, periods, tooltips, labels, inset)."""
+    js = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+    if "</script" in js.lower() or any(opener in js for opener in ("{{", "{%", "{#")):
+        raise RuntimeError("page.js contains a closing script tag or a template opener and cannot be inlined")
+    return f"<script>{js}</script>"
 
 
 def _inline_images(css: str, folder: Path) -> str:

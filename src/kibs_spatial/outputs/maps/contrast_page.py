@@ -12,7 +12,7 @@ The combined LQ of each kind comes with the result (``kibs_spatial.analysis.cont
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -23,6 +23,7 @@ from folium.map import Layer
 from ...crs import WEB_CRS
 from ...result import KindLQ
 from ...symbology import AREA_ENTRY, LQ_ENTRIES, SIDO_ENTRY, LegendEntry, lq_class_keys
+from .controls import RegionLabels
 from .elements import (
     PAGE_CSS,
     FitBoundsOnLoad,
@@ -36,7 +37,8 @@ from .elements import (
     synthetic_banner_html,
 )
 from .features import _fmt, feature_collection_json
-from .pages import LQ_NOTE, _legend_rows, footer_html
+from .labels import place_labels
+from .pages import LQ_NOTE, MapSite, _legend_rows
 from .web_geometry import WebGeometry, web_geometry
 
 CONTRAST_FILE = "contrast.html"
@@ -139,23 +141,28 @@ class ZoomButtons(MacroElement):
         self.bounds = bounds
 
 
-def _tooltip(region: pd.Series, groups: Sequence[KindLQ], i: int, in_area: bool) -> str:
+def _tooltip(region: pd.Series, groups: Sequence[KindLQ], i: int, in_area: bool, period: str) -> str:
     esc = html.escape
     lines = [f"<b>{esc(str(region['name_ko']))}</b> {esc(str(region['name_en']))}",
              f"<small>{esc(str(region['full_name_ko']))} · {esc(str(region['region_code']))}"
-             f"{' · Gangnam area' if in_area else ''}</small>"]
+             f"{' · Gangnam area' if in_area else ''} · {esc(period)}</small>"]
     for group, (_, label) in zip(groups, KINDS):
         lines.append(f"{label}: employees {_fmt(group.employees[i], ',.0f')} · LQ {_fmt(group.lq[i], '.2f')}")
     return "<br>".join(lines)
 
 
-def _properties(regions: gpd.GeoDataFrame, groups: Sequence[KindLQ], area_codes: Sequence[str]) -> list[dict]:
+def _properties(site: MapSite, groups: Sequence[KindLQ], area_codes: Sequence[str], period: str) -> list[dict]:
     keys = [lq_class_keys(pd.Series(g.lq)) for g in groups]
+    in_area = site.regions["region_code"].astype(str).isin(set(area_codes)).to_numpy()
+    priority = 2 * in_area + site.regions.geometry.area.rank(pct=True).to_numpy()
+    labels = place_labels(site.names, site.geometry.label_points, priority, site.province_labels)
     properties = []
-    for i, (_, region) in enumerate(regions.iterrows()):
-        in_area = str(region["region_code"]) in set(area_codes)
-        props = {"code": str(region["region_code"]), "tip": _tooltip(region, groups, i, in_area)}
+    for i, (_, region) in enumerate(site.regions.iterrows()):
+        props = {"code": str(region["region_code"]), "tip": _tooltip(region, groups, i, bool(in_area[i]), period),
+                 "name": site.names[i]}
         props.update({f"lq_{kind[0]}": key[i] for (kind, _), key in zip(KINDS, keys)})
+        if labels[i] is not None:
+            props.update(pt=list(labels[i].point), lz=labels[i].min_zoom)
         properties.append(props)
     return properties
 
@@ -169,18 +176,27 @@ def _start_bounds(area: gpd.GeoDataFrame | None, geometry: WebGeometry) -> list[
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
-def _side(figure: Figure, geometry: WebGeometry, data: SharedGeoJson | None, properties: list[dict],
-          group: KindLQ, label: str, area_json: str | None, area_name: str, sido_json: str | None,
-          tiles: str | None, start: list[list[float]]) -> tuple[WebMap, SharedGeoJson]:
+def _side(figure: Figure, site: MapSite, shared: dict[str, SharedGeoJson], properties: list[dict],
+          group: KindLQ, label: str, area_json: str | None, area_name: str,
+          start: list[list[float]]) -> WebMap:
+    """One of the two maps; the data both draw (``shared``) is added to the first map only."""
+    geometry, sido_json = site.geometry, site.sido_json
     west, south, east, north = geometry.bounds
     side = WebMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=7, tiles=None, control_scale=True)
     figure.add_child(side)
-    if tiles:
-        side.add_child(TileLayer(tiles, control=False))
+    if site.tiles:
+        side.add_child(TileLayer(site.tiles, control=False))
     side.add_child(Panes())
-    if data is None:
-        data = SharedGeoJson(feature_collection_json(geometry, properties), name="contrast_regions")
-        side.add_child(data)
+    if "regions" not in shared:
+        shared["regions"] = SharedGeoJson(feature_collection_json(geometry, properties), name="contrast_regions")
+        side.add_child(shared["regions"])
+        if sido_json is not None:
+            shared["sido"] = SharedGeoJson(sido_json, name="sido")
+            side.add_child(shared["sido"])
+        if area_json is not None:
+            shared["area"] = SharedGeoJson(area_json, name="area")
+            side.add_child(shared["area"])
+    data = shared["regions"]
     key = f"lq_{group.kind[0]}"
     names = ", ".join(s.ksic for s in group.sectors) or "none in this run"
     layer = RegionLayer(data, f"{label}: LQ", key, LQ_ENTRIES, overlay=False, show=True)
@@ -188,28 +204,29 @@ def _side(figure: Figure, geometry: WebGeometry, data: SharedGeoJson | None, pro
     side.add_child(Legend(side, layer, f"{label}: LQ", _legend_rows(LQ_ENTRIES, [p[key] for p in properties]),
                           f"KSIC {names}; " + LQ_NOTE))
     if sido_json is not None:
-        outline = SharedGeoJson(sido_json, name=f"sido_{group.kind}")
-        side.add_child(outline)
-        sido = RegionLayer(outline, "Province (sido) outlines", "sido", [SIDO_ENTRY], overlay=True, show=True,
+        sido = RegionLayer(shared["sido"], "Province (sido) outlines", "sido", [SIDO_ENTRY], overlay=True, show=True,
                            tooltip=False)
         side.add_child(sido)
     if area_json is not None:
-        area_data = SharedGeoJson(area_json, name=f"area_{group.kind}")
-        side.add_child(area_data)
+        area_data = shared["area"]
         entry = LegendEntry(AREA_ENTRY.key, area_name, None, line=AREA_ENTRY.line, weight=AREA_ENTRY.weight)
         area = RegionLayer(area_data, "Gangnam area", "area", [entry], overlay=True, show=True, tooltip=False)
         side.add_child(area)
         side.add_child(Legend(side, area, "Outlined", [(entry, area_name)]))
         side.add_child(ZoomButtons(area, [[south, west], [north, east]]))
+    side.add_child(RegionLabels(data))
     side.add_child(Caption(html.escape(f"{label} ({len(group.sectors)} sectors combined)")))
     side.add_child(LayerControl(position="topright", collapsed=True))
     side.add_child(FitBoundsOnLoad(start))
-    return side, data
+    return side
 
 
-def _header_html(groups: Sequence[KindLQ], area_name: str | None, synthetic: bool) -> str:
-    title = "Professional against technology KIBS: location quotient of each kind combined"
+def _header_html(groups: Sequence[KindLQ], area_name: str | None, site: MapSite, period: str) -> str:
+    synthetic = site.synthetic
+    title = f"Professional against technology KIBS: location quotient of each kind combined, {period}"
     parts = [f"<h1>{html.escape(title)}</h1>", '<a href="index.html">← all sectors</a>']
+    if site.report_href:
+        parts.append(f'<a href="{html.escape(site.report_href)}">report</a>')
     if synthetic:
         parts.append(synthetic_banner_html())
     if area_name is not None:
@@ -222,18 +239,18 @@ def _header_html(groups: Sequence[KindLQ], area_name: str | None, synthetic: boo
     return "".join(parts)
 
 
-def contrast_page_html(regions: gpd.GeoDataFrame, kinds: Sequence[KindLQ], geometry: WebGeometry,
-                       sido_json: str | None, run_info: Mapping[str, str], *, area: gpd.GeoDataFrame | None,
-                       synthetic: bool, tiles: str | None = None) -> str:
+def contrast_page_html(regions: gpd.GeoDataFrame, kinds: Sequence[KindLQ], site: MapSite, *,
+                       area: gpd.GeoDataFrame | None, period: str) -> str:
     """The complete HTML of the contrast page (see module docstring).
 
-    ``kinds`` holds the combined LQ of each kind of KIBS; ``area`` is the dissolved Gangnam area
-    (``region_codes``, ``name``, geometry) or None when its units are not in the layer.
+    ``kinds`` holds the combined LQ of each kind of KIBS (of ``period``, the run's last); ``area`` is
+    the dissolved Gangnam area (``region_codes``, ``name``, geometry) or None when its units are not
+    in the layer.
     """
     by_kind = {group.kind: group for group in kinds}
     groups = [by_kind[kind] for kind, _ in KINDS]
     area_codes = str(area["region_codes"].iloc[0]).split(",") if area is not None else ()
-    properties = _properties(regions, groups, area_codes)
+    properties = _properties(site, groups, area_codes, period)
     area_json = area_name = None
     if area is not None:
         area_name = str(area["name"].iloc[0])
@@ -241,14 +258,11 @@ def contrast_page_html(regions: gpd.GeoDataFrame, kinds: Sequence[KindLQ], geome
         area_json = feature_collection_json(web_geometry(area, fill_holes=True), [{"area": "area"}])
     figure = Figure()
     figure.title = "Professional against technology KIBS — kibs_spatial"
-    data = None
-    sides = []
-    for group, (_, label) in zip(groups, KINDS):
-        side, data = _side(figure, geometry, data, properties, group, label, area_json, area_name or "", sido_json,
-                           tiles, _start_bounds(area, geometry))
-        sides.append(side)
+    shared: dict[str, SharedGeoJson] = {}
+    sides = [_side(figure, site, shared, properties, group, label, area_json, area_name or "",
+                   _start_bounds(area, site.geometry)) for group, (_, label) in zip(groups, KINDS)]
     figure.add_child(SyncViews(*sides))
-    chrome = PageChrome(_header_html(groups, area_name, synthetic), footer_html(run_info, synthetic))
+    chrome = PageChrome(_header_html(groups, area_name, site, period), site.footer_html)
     chrome.css = PAGE_CSS + CONTRAST_CSS
     figure.add_child(chrome)
     return figure.render()

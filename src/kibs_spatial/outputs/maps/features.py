@@ -1,8 +1,10 @@
-"""Per-sector region features: class keys for every layer, raw values, and tooltip HTML.
+"""Per-sector region features: class keys for every layer and period, formatted values, the tooltip template.
 
-The geometry is serialised once (see :mod:`.web_geometry`); each sector page combines it
-with that sector's properties into one GeoJSON FeatureCollection that all region layers of
-the page share.
+The geometry is encoded once (see :mod:`.web_geometry`); each sector page combines it with that
+sector's properties into one FeatureCollection that all region layers of the page share. A
+feature's properties hold the unit's names once and, under ``v``, one row of values per period
+(columns :data:`PERIOD_COLUMNS`), so the period switch changes colours, legends and tooltips
+without repeating any geometry. Numbers are formatted here, once, as the tooltips show them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import html
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -19,12 +22,24 @@ import pandas as pd
 from ...errors import InputError
 from ...fields import REGISTRY
 from ...result import Sector
-from ...symbology import gi_class_keys, lisa_class_keys, lq_class_keys
+from ...symbology import (
+    GI_ENTRIES,
+    LISA_ENTRIES,
+    LQ_ENTRIES,
+    SIGNIFICANCE_ENTRIES,
+    gi_class_keys,
+    lisa_class_keys,
+    lq_class_keys,
+    significance_class_keys,
+)
 from .web_geometry import WebGeometry
 
-RAW_VALUE_COLUMNS = (
-    "employees", "establishments", "lq", "share", "cagr", "lisa_i", "lisa_p", "lisa_q", "gi_z", "gi_p", "gi_q",
-)
+CLASS_COLUMNS = ("lq_k", "lisa_k", "gi_k", "sig_k", "prom")
+VALUE_COLUMNS = ("employees", "establishments", "lq", "share", "cagr", "lisa_p", "lisa_q", "gi_z", "gi_p", "gi_q")
+PERIOD_COLUMNS = CLASS_COLUMNS + VALUE_COLUMNS
+"""The columns of a feature's per-period rows (``properties.v[period]``)."""
+
+SIGNIFICANT_LISA = ("HH", "LL", "LH", "HL")
 
 
 def sector_table(regions: gpd.GeoDataFrame, results: pd.DataFrame, sector: Sector) -> pd.DataFrame:
@@ -41,6 +56,9 @@ def sector_table(regions: gpd.GeoDataFrame, results: pd.DataFrame, sector: Secto
         warnings.warn(f"{len(unmapped)} result row(s) of sector {sector.ksic} name regions missing from the "
                       f"boundary layer (e.g. {', '.join(unmapped[:5])}); they are not mapped", stacklevel=3)
     table = left.merge(rows.drop(columns=["ksic"]), on="region_code", how="left", validate="one_to_one")
+    for column in ("promising", *VALUE_COLUMNS, "lisa_cl", "gi_bin"):
+        if column not in table.columns:
+            table[column] = math.nan
     table["promising"] = promising_flags(table["promising"])
     return table
 
@@ -53,12 +71,6 @@ def promising_flags(values: pd.Series) -> pd.Series:
 def _is_true(value: Any) -> bool:
     number = _number(value)
     return number is not None and number != 0
-
-
-def _rounded_number(value: Any, digits: int = 6) -> float | None:
-    """``value`` to ``digits`` significant digits (None if missing), to keep the page small."""
-    number = _number(value)
-    return None if number is None else float(f"{number:.{digits}g}")
 
 
 def _number(value: Any) -> float | None:
@@ -81,23 +93,65 @@ def _fmt_p(value: Any) -> str:
     return "< 0.001" if number < 0.001 else f"{number:.3f}"
 
 
-def tooltip_html(region: pd.Series, row: pd.Series, lisa_key: str) -> str:
-    """Tooltip of one region: names, size, LQ, LISA class with p and q, Gi* z with p and q."""
-    esc = html.escape
-    lines = [
-        f"<b>{esc(str(region['name_ko']))}</b> {esc(str(region['name_en']))}",
-        f"<small>{esc(str(region['full_name_ko']))} · {esc(str(region['region_code']))}"
-        f"{' · capital region' if _is_true(region.get('capital_region')) else ''}</small>",
-        f"{_label('employees')}: {_fmt(row['employees'], ',.0f')} · "
-        f"{REGISTRY['establishments'].label}: {_fmt(row['establishments'], ',.0f')}",
-        f"{_label('lq')}: {_fmt(row['lq'], '.2f')} · {REGISTRY['share'].label}: {_fmt(_percent(row['share']), '.2f')} %"
-        f" · {REGISTRY['cagr'].label}: {_fmt(_percent(row['cagr']), '.1f')} %",
-        f"{_label('lisa_cl')}: {esc(lisa_key)} (p {_fmt_p(row['lisa_p'])}, q {_fmt_p(row['lisa_q'])})",
-        f"{_label('gi_z')} {_fmt(row['gi_z'], '.2f')} (p {_fmt_p(row['gi_p'])}, q {_fmt_p(row['gi_q'])})",
-    ]
-    if row["promising"]:
-        lines.append("<b>★ promising cluster location</b>")
-    return "<br>".join(lines)
+def _fmt_percent(value: Any, digits: int) -> str:
+    number = _number(value)
+    return "–" if number is None else f"{100.0 * number:.{digits}f} %"
+
+
+def class_keys(table: pd.DataFrame) -> dict[str, list]:
+    """Per class column of :data:`CLASS_COLUMNS`: the key of every row of a :func:`sector_table`."""
+    return {"lq_k": lq_class_keys(table["lq"]), "lisa_k": lisa_class_keys(table["lisa_cl"]),
+            "gi_k": gi_class_keys(table["gi_bin"]), "sig_k": significance_class_keys(table["lisa_p"], table["lisa_q"]),
+            "prom": [int(v) for v in table["promising"]]}
+
+
+def formatted_values(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Per value column of :data:`VALUE_COLUMNS`: every row formatted as the tooltip shows it (``–`` if missing)."""
+    return {
+        "employees": [_fmt(v, ",.0f") for v in table["employees"]],
+        "establishments": [_fmt(v, ",.0f") for v in table["establishments"]],
+        "lq": [_fmt(v, ".2f") for v in table["lq"]],
+        "share": [_fmt_percent(v, 2) for v in table["share"]],
+        "cagr": [_fmt_percent(v, 1) for v in table["cagr"]],
+        **{c: [_fmt_p(v) for v in table[c]] for c in ("lisa_p", "lisa_q", "gi_p", "gi_q")},
+        "gi_z": [_fmt(v, ".2f") for v in table["gi_z"]],
+    }
+
+
+def period_rows(table: pd.DataFrame) -> list[list]:
+    """One list per region: the values of :data:`PERIOD_COLUMNS` for one period's :func:`sector_table`."""
+    columns = {**class_keys(table), **formatted_values(table)}
+    return [list(row) for row in zip(*(columns[c] for c in PERIOD_COLUMNS))]
+
+
+def highlighted(table: pd.DataFrame) -> pd.Series:
+    """Rows the map opens on and labels first: promising, LISA High-High, Gi* hot spots at 95 % or more."""
+    gi_bin = pd.to_numeric(table["gi_bin"], errors="coerce")
+    return table["promising"].astype(bool) | (table["lisa_cl"] == "HH") | (gi_bin >= 2)
+
+
+def feature_properties(regions: gpd.GeoDataFrame, names: Sequence[str], tables: Sequence[pd.DataFrame],
+                       geometry: WebGeometry, label_zooms: Sequence[int | None]) -> list[dict]:
+    """Properties of every region: names (``name``: its unique label), label point and zoom, and one row
+    of :data:`PERIOD_COLUMNS` per period (``v``)."""
+    rows = [period_rows(table) for table in tables]
+    properties = []
+    for i, region in enumerate(regions.drop(columns=regions.geometry.name).to_dict("records")):
+        props: dict[str, Any] = {
+            "code": str(region["region_code"]), "name": names[i], "en": _text(region.get("name_en")),
+            "full": _text(region.get("full_name_ko")), "cap": int(_is_true(region.get("capital_region"))),
+            "v": [period[i] for period in rows],
+        }
+        if geometry.label_points[i] is not None:
+            props["pt"] = list(geometry.label_points[i])
+            if label_zooms[i] is not None:
+                props["lz"] = int(label_zooms[i])
+        properties.append(props)
+    return properties
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _label(name: str) -> str:
@@ -106,46 +160,56 @@ def _label(name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def _percent(value: Any) -> float | None:
-    number = _number(value)
-    return None if number is None else 100.0 * number
+def tooltip_template() -> str:
+    """The tooltip of a region as a template ``KIBS.tip`` fills: ``{column}`` or ``{column@phrase table}``."""
+    lines = [
+        "<b>{name}</b> {en}",
+        "<small>{full} · {code}{cap@cap} · {period}</small>",
+        f"{_label('employees')}: {{employees}} · {REGISTRY['establishments'].label}: {{establishments}}",
+        f"{_label('lq')}: {{lq}} (1 = the national share) · {REGISTRY['share'].label}: {{share}}"
+        f" · {REGISTRY['cagr'].label}: {{cagr}}",
+        "Cluster test (local Moran): {lisa_k@lisa} (p {lisa_p}, q {lisa_q})",
+        "Hot spot test (Gi*): {gi_k@gi} (z {gi_z}, p {gi_p}, q {gi_q}){prom@prom}",
+    ]
+    return "<br>".join(lines)
 
 
-def feature_properties(regions: gpd.GeoDataFrame, table: pd.DataFrame, geometry: WebGeometry) -> list[dict]:
-    """Properties of every region feature: class keys per layer, raw values (None if missing), tooltip."""
-    lq_keys = lq_class_keys(table["lq"])
-    lisa_keys = lisa_class_keys(table["lisa_cl"])
-    gi_keys = gi_class_keys(table["gi_bin"])
-    properties = []
-    for i, (region, row) in enumerate(zip(_rows(regions), _rows(table))):
-        props: dict[str, Any] = {"code": str(region["region_code"]), "lq_k": lq_keys[i],
-                                 "lisa_k": lisa_keys[i], "gi_k": gi_keys[i], "prom": bool(row["promising"])}
-        props.update({column: _rounded_number(row[column]) for column in RAW_VALUE_COLUMNS})
-        if props["prom"]:
-            props["pt"] = geometry.representative_points[i]
-        props["tip"] = tooltip_html(region, row, lisa_keys[i])
-        properties.append(props)
-    return properties
-
-
-def _rows(frame: pd.DataFrame) -> list[pd.Series]:
-    return [row for _, row in frame.iterrows()]
+def tooltip_phrases() -> dict[str, dict[str, str]]:
+    """The phrase tables of :func:`tooltip_template`: plain words for class keys (HTML, escaped)."""
+    esc = html.escape
+    lisa = {e.key: esc(e.label + (", significant" if e.key in SIGNIFICANT_LISA else "")) for e in LISA_ENTRIES}
+    gi = {e.key: esc(e.label if e.key != "0" else "not a hot or cold spot") for e in GI_ENTRIES}
+    return {
+        "lisa": lisa, "gi": gi,
+        "sig": {e.key: esc(e.label) for e in SIGNIFICANCE_ENTRIES},
+        "lq": {e.key: esc(e.label) for e in LQ_ENTRIES},
+        "cap": {"1": " · capital region", "0": ""},
+        "prom": {"1": "<br><b>★ promising cluster location</b>", "0": ""},
+    }
 
 
 def feature_collection_json(geometry: WebGeometry, properties: list[dict] | None = None) -> str:
-    """A GeoJSON FeatureCollection as compact JSON text, safe to embed in a ``<script>`` element."""
-    properties = properties if properties is not None else [{} for _ in geometry.geojson]
+    """A FeatureCollection (encoded geometry, see :mod:`.web_geometry`) as compact JSON, safe in a ``<script>``."""
+    properties = properties if properties is not None else [{} for _ in geometry.encoded]
     features = ",".join(
-        '{"type":"Feature","properties":%s,"geometry":%s}' % (_compact_json(props), geom)
-        for props, geom in zip(properties, geometry.geojson)
+        '{"type":"Feature","properties":%s,"geometry":%s}' % (compact_json(props), geometry.geometry_json(i))
+        for i, props in enumerate(properties)
     )
     return script_safe('{"type":"FeatureCollection","features":[%s]}' % features)
 
 
-def _compact_json(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """``value`` as JSON without spaces; NaN is refused (missing values must be ``null``)."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def script_safe(json_text: str) -> str:
-    """Escape ``</`` so that JSON text cannot close the ``<script>`` element it is embedded in."""
-    return json_text.replace("</", "<\\/")
+    """Escape ``</`` so that JSON text cannot close the ``<script>`` element it is embedded in, and the
+    template openers ``{{``, ``{%``, ``{#`` (branca renders every script once more as a Jinja template).
+
+    In compact JSON these sequences only occur inside strings, where ``\\u`` escapes keep their meaning.
+    """
+    text = json_text.replace("</", "<\\/")
+    for opener, escaped in (("{{", "{\\u007b"), ("{%", "{\\u0025"), ("{#", "{\\u0023")):
+        text = text.replace(opener, escaped)
+    return text

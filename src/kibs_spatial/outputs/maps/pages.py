@@ -1,4 +1,11 @@
-"""HTML pages: one interactive map per sector and the index page linking them."""
+"""The sector pages: one interactive map per sector, opening where its results are.
+
+A page holds the unit geometry once, with every period's values on each feature; the fill
+layers (LQ, LISA, Gi*, LISA significance) and the overlays (province outlines, promising
+locations, labels) read the period chosen in the header. The first view frames the sector's
+promising locations, High-High units and Gi* hot spots (95 % or more) of the last period, or
+the capital region when there are none; an inset shows where that is in the whole country.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,10 @@ import html
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from folium import LayerControl, TileLayer
 
@@ -19,8 +28,10 @@ from ...symbology import (
     LQ_ENTRIES,
     PROMISING_ENTRY,
     SIDO_ENTRY,
+    SIGNIFICANCE_ENTRIES,
     LegendEntry,
 )
+from .controls import FixedLabels, OverviewInset, PeriodSetup, RegionLabels, ViewLinks
 from .elements import (
     ATTRIBUTION,
     SYNTHETIC_BANNER,
@@ -34,13 +45,74 @@ from .elements import (
     run_info_html,
     synthetic_banner_html,
 )
-from .features import feature_collection_json, feature_properties
+from .features import (
+    PERIOD_COLUMNS,
+    class_keys,
+    feature_collection_json,
+    feature_properties,
+    highlighted,
+    tooltip_phrases,
+    tooltip_template,
+)
+from .labels import Label, place_labels
 from .web_geometry import WebGeometry
 
-LQ_NOTE = ("fixed breaks " + " / ".join(f"{b:g}" for b in LQ_BREAKS)
-           + " (mapclassify UserDefined; upper bounds inclusive); same classes for every sector")
-LISA_NOTE = "local Moran's I; class as computed by the statistics stage (tooltip: pseudo p and FDR q)"
-GI_NOTE = "Getis-Ord Gi* significance bins (tooltip: z and FDR q)"
+LQ_NOTE = ("LQ 1 = the sector's national share of employment; above 1 the unit is specialised in the sector. "
+           "Classes at " + " / ".join(f"{b:g}" for b in LQ_BREAKS) + ", the same on every sector page.")
+LISA_NOTE = ("Local Moran's I: is the unit's LQ like its neighbours'? Coloured where significant after the "
+             "correction for testing many units (FDR); hover for p and q.")
+GI_NOTE = ("Getis-Ord Gi*: is the unit with its neighbours unusually high (hot spot) or low (cold spot)? "
+           "Confidence after the FDR correction.")
+SIGNIFICANCE_NOTE = ("How strong the evidence of the cluster test (local Moran) is: p before, q after the correction "
+                     "for testing every unit of the map (false discovery rate).")
+START_MAX_ZOOM = 11
+START_PADDING = 0.15  # of the framed extent, on each side
+START_MIN_SPAN_DEG = 0.25
+DOT_MAX_ZOOM = 9
+
+Bounds = list[list[float]]  # [[south, west], [north, east]]
+
+
+@dataclass(frozen=True)
+class MapSite:
+    """What every page of a run shares: geometry, outlines, labels, periods, links and footer."""
+
+    regions: gpd.GeoDataFrame
+    names: tuple[str, ...]  # the units' unique labels (symbology.unique_labels)
+    geometry: WebGeometry
+    sido_json: str | None
+    province_labels: tuple[Label, ...]
+    overview_json: str
+    periods: tuple[str, ...]
+    footer_html: str
+    synthetic: bool
+    tiles: str | None = None
+    report_href: str | None = None
+
+    @property
+    def full_bounds(self) -> Bounds:
+        west, south, east, north = self.geometry.bounds
+        return [[south, west], [north, east]]
+
+    @property
+    def capital_bounds(self) -> Bounds | None:
+        """The capital region (units flagged ``capital_region``), or None when the layer has no such units."""
+        if "capital_region" not in self.regions.columns:
+            return None
+        flags = self.regions["capital_region"].fillna(False).astype(bool).to_numpy()
+        return leaflet_bounds(self.geometry.bounds_of(np.flatnonzero(flags)), padding=0.02)
+
+
+def leaflet_bounds(box: tuple[float, float, float, float] | None, padding: float = START_PADDING,
+                   min_span: float = START_MIN_SPAN_DEG) -> Bounds | None:
+    """``(west, south, east, north)`` as Leaflet ``[[south, west], [north, east]]``, padded, at least ``min_span`` wide."""
+    if box is None:
+        return None
+    west, south, east, north = box
+    half_x = max((east - west) * (0.5 + padding), min_span / 2)
+    half_y = max((north - south) * (0.5 + padding), min_span / 2)
+    x, y = (west + east) / 2, (south + north) / 2
+    return [[round(y - half_y, 4), round(x - half_x, 4)], [round(y + half_y, 4), round(x + half_x, 4)]]
 
 
 def sector_file_name(sector: Sector) -> str:
@@ -54,62 +126,107 @@ def _legend_rows(entries: Sequence[LegendEntry], keys: Sequence[str]) -> list[tu
 
 
 def _add_region_layer(page: WebMap, data: SharedGeoJson, name: str, key: str, entries: Sequence[LegendEntry],
-                      keys: Sequence[str], note: str, show: bool) -> None:
+                      keys: Sequence[Sequence[str]], note: str, show: bool) -> None:
     layer = RegionLayer(data, name, key, entries, overlay=False, show=show)
     page.add_child(layer)
-    page.add_child(Legend(page, layer, name, _legend_rows(entries, keys), note))
+    page.add_child(Legend(page, layer, name, [_legend_rows(entries, period) for period in keys], note))
 
 
-def _header_html(sector: Sector, synthetic: bool) -> str:
+def period_select_html(periods: Sequence[str]) -> str:
+    """The header's period switch: a select when there are several periods (the last one chosen)."""
+    if len(periods) < 2:
+        return f"<label>Period {html.escape(periods[0])}</label>" if periods else ""
+    options = "".join(f'<option value="{i}"{" selected" if i == len(periods) - 1 else ""}>{html.escape(p)}</option>'
+                      for i, p in enumerate(periods))
+    return (f'<label>Period <select id="kibs-period" aria-label="Period" '
+            f'onchange="KIBS.setPeriod(this.value)">{options}</select></label>')
+
+
+def _header_html(sector: Sector, site: MapSite) -> str:
     title = f"KSIC {sector.ksic} {sector.name_en} · {sector.name_ko}"
-    banner = synthetic_banner_html() if synthetic else ""
-    return (f"<h1>{html.escape(title)}</h1>"
-            f'<a href="index.html">← all sectors</a>{banner}')
+    links = '<a href="index.html">← all sectors</a>'
+    if site.report_href:
+        links += f'<a href="{html.escape(site.report_href)}">report</a>'
+    banner = synthetic_banner_html() if site.synthetic else ""
+    return f"<h1>{html.escape(title)}</h1>{links}{period_select_html(site.periods)}{banner}"
 
 
-def footer_html(run_info: Mapping[str, str], synthetic: bool) -> str:
-    """Footer: run parameters, the synthetic-data notice when relevant, data attribution."""
-    parts = [run_info_html(dict(run_info))]
+def footer_html(facts: Sequence[tuple[str, str]], run_info: Mapping[str, str], synthetic: bool) -> str:
+    """Footer: the run in plain words, its technical parameters folded away, the synthetic notice, attribution."""
+    parts = [" · ".join(f"<b>{html.escape(topic)}</b>: {html.escape(text)}" for topic, text in facts)]
+    if run_info:
+        parts.append(f"<details><summary>Technical parameters</summary>{run_info_html(dict(run_info))}</details>")
     if synthetic:
         parts.append(f"<b>{html.escape(SYNTHETIC_BANNER)}</b>: the numbers are generated, not observed.")
     parts.append(html.escape(ATTRIBUTION))
-    return "<br>".join(p for p in parts if p)
+    return "".join(f"<div>{p}</div>" if not p.startswith("<details") else p for p in parts if p)
 
 
-def sector_page_html(sector: Sector, table: pd.DataFrame, regions: gpd.GeoDataFrame, geometry: WebGeometry,
-                     sido_json: str | None, run_info: Mapping[str, str], *, synthetic: bool,
-                     tiles: str | None) -> str:
-    """The complete HTML of one sector's map page."""
-    properties = feature_properties(regions, table, geometry)
-    west, south, east, north = geometry.bounds
-    page = WebMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=7, tiles=None, control_scale=True)
+def label_zooms(site: MapSite, tables: Sequence[pd.DataFrame]) -> list[int | None]:
+    """The zoom each unit's label first shows at: the sector's results first, then large units."""
+    area = site.regions.geometry.area.rank(pct=True).to_numpy()
+    last = highlighted(tables[-1]).to_numpy(dtype=float)
+    anywhere = np.max([highlighted(t).to_numpy(dtype=float) for t in tables], axis=0)
+    priority = 2 * last + anywhere + area
+    placed = place_labels(site.names, site.geometry.label_points, priority, site.province_labels)
+    return [label.min_zoom if label else None for label in placed]
+
+
+def start_bounds(site: MapSite, table: pd.DataFrame) -> Bounds:
+    """The first view: the highlighted units of ``table`` (see :func:`.features.highlighted`), else the capital region."""
+    rows = np.flatnonzero(highlighted(table).to_numpy())
+    return leaflet_bounds(site.geometry.bounds_of(rows)) or site.capital_bounds or site.full_bounds
+
+
+def sector_page_html(sector: Sector, tables: Sequence[pd.DataFrame], site: MapSite) -> str:
+    """The complete HTML of one sector's map page; ``tables`` holds one :func:`.features.sector_table` per period."""
+    properties = feature_properties(site.regions, site.names, tables, site.geometry, label_zooms(site, tables))
+    keys = [class_keys(table) for table in tables]
+    page = WebMap(location=[36.5, 127.8], zoom_start=7, tiles=None, control_scale=True)
     page.get_root().title = f"KSIC {sector.ksic} {sector.name_en} — kibs_spatial"
-    if tiles:
-        page.add_child(TileLayer(tiles, control=False))
+    if site.tiles:
+        page.add_child(TileLayer(site.tiles, control=False))
     page.add_child(Panes())
-    data = SharedGeoJson(feature_collection_json(geometry, properties))
+    page.add_child(PeriodSetup(site.periods, PERIOD_COLUMNS, tooltip_template(), tooltip_phrases()))
+    data = SharedGeoJson(feature_collection_json(site.geometry, properties))
     page.add_child(data)
-    _add_region_layer(page, data, "Location quotient (LQ)", "lq_k", LQ_ENTRIES,
-                      [p["lq_k"] for p in properties], LQ_NOTE, show=True)
-    _add_region_layer(page, data, "LISA clusters", "lisa_k", LISA_ENTRIES,
-                      [p["lisa_k"] for p in properties], LISA_NOTE, show=False)
-    _add_region_layer(page, data, "Gi* hot and cold spots", "gi_k", GI_ENTRIES,
-                      [p["gi_k"] for p in properties], GI_NOTE, show=False)
-    if sido_json is not None:
-        _add_sido_layer(page, SharedGeoJson(sido_json, name="sido"))
-    _add_promising_layer(page, data, sum(p["prom"] for p in properties))
+    for name, key, entries, note, show in (
+            ("Location quotient (LQ)", "lq_k", LQ_ENTRIES, LQ_NOTE, True),
+            ("LISA clusters and outliers", "lisa_k", LISA_ENTRIES, LISA_NOTE, False),
+            ("Gi* hot and cold spots", "gi_k", GI_ENTRIES, GI_NOTE, False),
+            ("LISA significance (p and q)", "sig_k", SIGNIFICANCE_ENTRIES, SIGNIFICANCE_NOTE, False)):
+        _add_region_layer(page, data, name, key, entries, [k[key] for k in keys], note, show)
+    if site.sido_json is not None:
+        _add_sido_layer(page, SharedGeoJson(site.sido_json, name="sido"))
+    _add_promising_layer(page, data, [sum(k["prom"]) for k in keys])
+    page.add_child(RegionLabels(data))
+    if site.province_labels:
+        page.add_child(FixedLabels(site.province_labels, "kibs-label-province"))
+    _add_views(page, site, start_bounds(site, tables[-1]))
     page.add_child(LayerControl(position="topright", collapsed=False))
-    page.add_child(PageChrome(_header_html(sector, synthetic), footer_html(run_info, synthetic)))
-    page.add_child(FitBoundsOnLoad([[south, west], [north, east]]))
+    page.add_child(PageChrome(_header_html(sector, site), site.footer_html))
+    page.add_child(FitBoundsOnLoad(start_bounds(site, tables[-1]), max_zoom=START_MAX_ZOOM))
     return page.get_root().render()
 
 
-def _add_promising_layer(page: WebMap, data: SharedGeoJson, count: int) -> None:
+def _add_views(page: WebMap, site: MapSite, start: Bounds) -> None:
+    overview = SharedGeoJson(site.overview_json, name="overview")
+    page.add_child(overview)
+    page.add_child(OverviewInset(overview, site.full_bounds))
+    views = [("this sector's results", start, START_MAX_ZOOM)]
+    if site.capital_bounds is not None:
+        views.append(("capital region", site.capital_bounds, START_MAX_ZOOM))
+    views.append(("whole country", site.full_bounds, START_MAX_ZOOM))
+    page.add_child(ViewLinks(views))
+
+
+def _add_promising_layer(page: WebMap, data: SharedGeoJson, counts: Sequence[int]) -> None:
     layer = RegionLayer(data, "Promising locations", "prom", [PROMISING_ENTRY], overlay=True, show=True,
-                        tooltip=False, filter_property="prom", marker_property="pt")
+                        tooltip=False, filter_property="prom", marker_property="pt", dot_max_zoom=DOT_MAX_ZOOM)
     page.add_child(layer)
-    row = (PROMISING_ENTRY, f"{PROMISING_ENTRY.label} ({count})")
-    page.add_child(Legend(page, layer, "Promising locations", [row], "outlined, with a yellow dot"))
+    rows = [[(PROMISING_ENTRY, f"{PROMISING_ENTRY.label} ({count})")] for count in counts]
+    page.add_child(Legend(page, layer, "Promising locations", rows,
+                          "thick black outline; a yellow dot while the map is zoomed out; name in bold"))
 
 
 def _add_sido_layer(page: WebMap, data: SharedGeoJson) -> None:

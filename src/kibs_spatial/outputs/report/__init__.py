@@ -1,18 +1,23 @@
 """The self-contained HTML report of a run (``report.html``): one file, inline CSS, figures embedded.
 
 Nothing is fetched when it opens: no scripts, fonts, style sheets or images from the network;
-the figures are base64 PNG data URIs. See docs/REPORT.md.
+the figures and maps are base64 PNG data URIs. Relative links lead to the interactive maps and
+the run's other files when the report is written with them (:func:`write_report`). See docs/REPORT.md.
 """
 
 from __future__ import annotations
 
 import html
+import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ...files import write_text
 from ...result import AnalysisResult
+from ..maps.pages import sector_file_name
 from . import sections
+from .maps import report_grids
 
 SYNTHETIC_BANNER = ("SYNTHETIC DEMO DATA — every number and figure in this report comes from a seeded generator; "
                     "they illustrate the toolkit and are not findings about Korea.")
@@ -35,28 +40,64 @@ td.n{text-align:right}
 figure{margin:.8em 0}
 figure img{max-width:100%}
 .grid{display:flex;flex-wrap:wrap;gap:.5em}
-figure.small{width:370px;margin:0}
-figcaption{font-size:.8em;color:#555}
+figure.scatter{width:590px;margin:0}
+figcaption{font-size:.9em;color:#444}
+.sector-map{margin:1.2em 0 2em}
+.sector-map img{display:block;width:100%;max-width:1344px;image-rendering:auto}
+.sector-map .heads,.sector-map .legends{display:grid;grid-template-columns:1fr 1fr 1fr;gap:12px;max-width:1344px}
+.sector-map .heads span{font-weight:600;text-align:center}
+.legend ul{list-style:none;padding:0;margin:.2em 0;font-size:.85em}
+.legend b{font-size:.85em}
+.sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777;vertical-align:middle}
 .finding{background:#f6f6ff;border-left:4px solid #1f77b4;padding:.5em .8em}
 details summary h3{display:inline;font-size:1em}
 footer{font-size:.8em;color:#555;margin-top:2em}
 """
 
 
-def write_report(result: AnalysisResult, path: str | Path) -> Path:
-    """Render the report of ``result`` and write it atomically."""
-    return write_text(path, render_report(result))
+def _href(target: str | Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(target).resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(target).resolve().as_uri()
 
 
-def render_report(result: AnalysisResult) -> str:
-    """The whole page as one HTML string."""
+def write_report(result: AnalysisResult, path: str | Path, *, maps_index: str | Path | None = None,
+                 deliverables: Sequence[tuple[str, Path]] = ()) -> Path:
+    """Render the report of ``result`` and write it atomically.
+
+    ``maps_index`` is the maps' ``index.html`` (its folder holds the sector pages), ``deliverables`` are
+    ``(description, path)`` of the run's other files; the report links them all by relative links.
+    """
+    links, files = report_links(result, Path(path).parent, maps_index, deliverables)
+    return write_text(path, render_report(result, links, files))
+
+
+def report_links(result: AnalysisResult, folder: Path, maps_index: str | Path | None,
+                 deliverables: Sequence[tuple[str, Path]] = ()) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Relative addresses, from a report in ``folder``, of the maps' index and sector pages (``index`` and
+    each sector's code) and of the ``deliverables``."""
+    links: dict[str, str] = {}
+    if maps_index is not None:
+        links["index"] = _href(maps_index, folder)
+        links.update({s.ksic: _href(Path(maps_index).parent / sector_file_name(s), folder) for s in result.sectors})
+    return links, [(text, _href(target, folder)) for text, target in deliverables]
+
+
+def render_report(result: AnalysisResult, links: Mapping[str, str] | None = None,
+                  files: Sequence[tuple[str, str]] = ()) -> str:
+    """The whole page as one HTML string; ``links`` maps ``index`` and sector codes to the maps' addresses,
+    ``files`` holds ``(description, address)`` of the run's other files."""
+    links = dict(links or {})
     tag = SYNTHETIC_TAG if result.data.synthetic else ""
     parts = [
         ("summary", "Promising cluster locations", sections.summary_section(result)),
+        ("maps", "Maps per sector", sections.maps_section(result, report_grids(result.regions), links)),
         ("locations", "Promising locations per sector", sections.promising_lists_section(result)),
         ("gangnam", "Gangnam vs outlying areas", sections.contrast_section(result)),
         ("moran", "Global Moran's I: which sectors cluster at all", sections.moran_section(result)),
         ("method", "Method, rules and thresholds", sections.method_section(result)),
+        ("files", "Maps and files of this run", sections.files_section(links, files)),
     ]
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title, _ in parts)
     body = "".join(f'<section id="{key}"><h2>{html.escape(title)}{tag}</h2>{content}</section>' for key, title, content in parts)
@@ -70,10 +111,17 @@ def render_report(result: AnalysisResult) -> str:
         f"<style>{CSS}</style></head><body>{banner}<main><h1>{html.escape(title)}</h1>"
         f"<p>Data: {source}; {len(result.regions)} units, {len(result.sectors)} sectors, period(s) "
         f"{html.escape(', '.join(p.label for p in result.periods))} (locations, maps and contrast: "
-        f"{html.escape(result.last_period)}); made {made}.</p>{_notes(result)}"
+        f"{html.escape(result.last_period)}); made {made}.</p>{_maps_link(links)}{_notes(result)}"
         f"<nav>{nav}</nav>{body}<footer>{_attribution(result)}Made by kibs_spatial.</footer>"
         "</main></body></html>\n"
     )
+
+
+def _maps_link(links: Mapping[str, str]) -> str:
+    if not links.get("index"):
+        return ""
+    return (f'<p><b><a href="{html.escape(links["index"])}">Open the interactive maps</a></b> (one per sector, '
+            "with labels, layers and a period switch); the files of this run are listed at the end.</p>")
 
 
 def _notes(result: AnalysisResult) -> str:

@@ -1,19 +1,37 @@
-"""The report's sections as HTML strings: promising locations, Gangnam contrast, Moran's I, method."""
+"""The report's sections as HTML strings: locations, maps, Gangnam contrast, Moran's I, method, files.
+
+Tables show human headers (the field registry's labels where a column is a field), percentages
+as percentages, classes in words; numbers keep their units in the header.
+"""
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ...fields import REGISTRY
 from ...result import AnalysisResult, LocationCount, RulesConfig
+from ...symbology import GI_ENTRIES, LISA_ENTRIES
+from ..maps.features import sector_table
+from ..maps.wording import run_facts
 from . import figures
+from .maps import UnitGrid, sector_map_html
+
+GI_WORDS = {int(e.key): e.label for e in GI_ENTRIES if e.key.lstrip("-").isdigit()}
+LISA_WORDS = {e.key: e.label for e in LISA_ENTRIES}
 
 
 def esc(value: object) -> str:
     return html.escape(str(value))
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 preset``, ``2 presets`` (``many`` for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def fmt(value: object, digits: int = 2) -> str:
@@ -23,6 +41,8 @@ def fmt(value: object, digits: int = 2) -> str:
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
         return f"{value:,.{digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
     return esc(value)
 
 
@@ -31,9 +51,17 @@ def fmt_p(value: float) -> str:
     return "–" if math.isnan(value) else ("< 0.0001" if value < 1e-4 else f"{value:.4f}")
 
 
-def table_html(frame: pd.DataFrame, digits: dict[str, int] | None = None, cls: str = "",
-               p_columns: tuple[str, ...] = ()) -> str:
-    """A plain HTML table; floats rounded per column (default 2), missing values shown as a dash."""
+def label(name: str) -> str:
+    """The registry's label of a field, capitalised unless it starts with a symbol such as ``p`` or ``z``
+    (``moran_i`` -> ``Moran's I``, ``p_sim`` -> ``p (permutations)``); the name if unknown."""
+    text = REGISTRY[name].label if name in REGISTRY else name
+    return text if len(text.split(" ")[0]) == 1 else text[:1].upper() + text[1:]
+
+
+def table_html(frame: pd.DataFrame, digits: Mapping[str, int] | None = None, cls: str = "",
+               p_columns: Sequence[str] = (), percent_columns: Sequence[str] = ()) -> str:
+    """A plain HTML table; floats rounded per column (default 2), fractions in ``percent_columns`` shown
+    as percentages, p-values in ``p_columns`` to 4 decimals, missing values as a dash."""
     digits = digits or {}
     head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
     body = []
@@ -41,7 +69,12 @@ def table_html(frame: pd.DataFrame, digits: dict[str, int] | None = None, cls: s
         cells = []
         for column, value in zip(frame.columns, row):
             numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-            text = fmt_p(float(value)) if column in p_columns else fmt(value, digits.get(column, 2))
+            if column in p_columns:
+                text = fmt_p(float(value))
+            elif column in percent_columns:
+                text = "–" if pd.isna(value) else f"{100 * float(value):,.{digits.get(column, 1)}f} %"
+            else:
+                text = fmt(value, digits.get(column, 2))
             cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
@@ -52,47 +85,82 @@ def summary_section(result: AnalysisResult) -> str:
     groups = [("all sectors", counts.promising)]
     groups += [(f"{kind} sectors", count) for kind, count in counts.by_kind.items()]
     groups += [(f"{s.sector.ksic} {s.sector.name_en}", s.promising) for s in counts.sectors]
-    frame = pd.DataFrame([_count_row("group", label, c) for label, c in groups])
+    frame = pd.DataFrame([_count_row("Sectors", label, c) for label, c in groups])
     total = counts.promising
-    lead = (f"<p><b>{total.locations}</b> promising cluster locations in <b>{total.distinct_regions}</b> distinct "
-            f"si-gun-gu; <b>{total.capital_region}</b> in the capital region (Seoul, Incheon, Gyeonggi), "
+    lead = (f"<p><b>{total.locations}</b> promising cluster locations (unit and sector) in "
+            f"<b>{total.distinct_regions}</b> distinct si-gun-gu in {esc(result.last_period)}; "
+            f"<b>{total.capital_region}</b> in the capital region (Seoul, Incheon, Gyeonggi), "
             f"<b>{total.outside}</b> outside. Rule: {esc(result.config.rules.describe())}.</p>")
     return lead + table_html(frame, cls="counts") + preset_section(result)
 
 
 def _count_row(key: str, label: str, count: LocationCount) -> dict[str, object]:
-    return {key: label, "locations": count.locations, "distinct si-gun-gu": count.distinct_regions,
-            "capital region": count.capital_region, "outside": count.outside}
+    return {key: label, "Locations": count.locations, "Distinct si-gun-gu": count.distinct_regions,
+            "In the capital region": count.capital_region, "Outside": count.outside}
 
 
 def preset_section(result: AnalysisResult) -> str:
     """Counts per applied rule preset, and how often the presets agree."""
     rules, counts = result.config.rules, result.counts
-    rows = [{**_count_row("preset", rule.name + (" (primary)" if rule.name == rules.primary else ""),
-                          counts.by_preset[rule.name]),
-             **counts.by_preset_kind[rule.name]} for rule in rules.applied()]
-    for row, rule in zip(rows, rules.applied()):
-        row["rule"] = rule.describe()
+    rows = []
+    for rule in rules.applied():
+        row = _count_row("Preset", rule.name + (" (primary)" if rule.name == rules.primary else ""),
+                         counts.by_preset[rule.name])
+        row.update({f"{kind.capitalize()} sectors": n for kind, n in counts.by_preset_kind[rule.name].items()})
+        row["Rule"] = rule.describe()
+        rows.append(row)
     frame = pd.DataFrame(rows)
-    frame = frame[["preset", "rule", *[c for c in frame.columns if c not in ("preset", "rule")]]]
-    agree = "<p>Presets agreeing per unit and sector: " + ", ".join(
-        f"{k} presets: {v}" for k, v in sorted(counts.agreement.items())) + ".</p>"
+    frame = frame[["Preset", "Rule", *[c for c in frame.columns if c not in ("Preset", "Rule")]]]
+    agree = "<p>Unit and sector pairs marked promising by " + ", ".join(
+        f"{plural(k, 'preset')}: {v:,}" for k, v in sorted(counts.agreement.items())) + ".</p>"
     return "<h3>Rule presets</h3>" + table_html(frame) + agree
+
+
+def maps_section(result: AnalysisResult, grids: Sequence[UnitGrid], links: Mapping[str, str]) -> str:
+    """A map per sector (LQ, LISA, Gi*; country and capital region) with links to the interactive maps."""
+    index = links.get("index")
+    lead = ("<p>Each sector's location quotient, clusters and outliers (local Moran's I) and hot and cold spots "
+            f"(Getis-Ord Gi*) in {esc(result.last_period)}, in the colours of the interactive maps and the QGIS "
+            "styles. Clusters and hot spots are significant after the correction for testing every unit "
+            "(false discovery rate); grey or white units are not significant.")
+    lead += f' <a href="{esc(index)}">All interactive maps</a>.</p>' if index else "</p>"
+    latest = result.latest()
+    figures_html = [
+        sector_map_html(grids, sector_table(result.regions, latest, sector),
+                        f"{sector.ksic} {sector.name_en} · {sector.name_ko} ({result.last_period})",
+                        links.get(sector.ksic))
+        for sector in result.sectors]
+    return lead + "".join(figures_html)
+
+
+PROMISING_COLUMNS = {"full_name_ko": "Unit", "name_en": "Unit (English)", "lq": "LQ", "employees": "Employees",
+                     "establishments": "Establishments", "cagr": "Growth per year", "lisa_cl": "Cluster (local Moran)",
+                     "gi_bin": "Hot spot (Gi*)", "capital_region": "Capital region"}
 
 
 def promising_lists_section(result: AnalysisResult) -> str:
     table = result.latest()
     parts = []
-    columns = {"full_name_ko": "unit", "name_en": "unit (English)", "lq": "LQ", "employees": "employees",
-               "establishments": "establishments", "cagr": "CAGR", "lisa_cl": "LISA", "gi_bin": "Gi* bin",
-               "capital_region": "capital region"}
     for sector in result.sectors:
         rows = table[(table["ksic"] == sector.ksic) & table["promising"].fillna(False).astype(bool)]
-        rows = rows.sort_values("lq", ascending=False)[[c for c in columns if c in rows.columns]].rename(columns=columns)
-        title = f"<h3>{esc(sector.ksic)} {esc(sector.name_en)} · {esc(sector.name_ko)} ({esc(sector.kind)}): {len(rows)}</h3>"
-        body = table_html(rows, {"employees": 0, "establishments": 0, "CAGR": 3}) if len(rows) else "<p>none</p>"
+        rows = rows.sort_values("lq", ascending=False)[[c for c in PROMISING_COLUMNS if c in rows.columns]].copy()
+        if "lisa_cl" in rows:
+            rows["lisa_cl"] = rows["lisa_cl"].map(lambda v: LISA_WORDS.get(v, v))
+        if "gi_bin" in rows:
+            rows["gi_bin"] = rows["gi_bin"].map(lambda v: GI_WORDS.get(int(v), v) if pd.notna(v) else "–")
+        rows = rows.rename(columns=PROMISING_COLUMNS)
+        title = (f"<h3>{esc(sector.ksic)} {esc(sector.name_en)} · {esc(sector.name_ko)} ({esc(sector.kind)}): "
+                 f"{plural(len(rows), 'location')}</h3>")
+        body = table_html(rows, {"Employees": 0, "Establishments": 0}, percent_columns=("Growth per year",)) \
+            if len(rows) else "<p>none</p>"
         parts.append(f"<details><summary>{title}</summary>{body}</details>")
     return "".join(parts)
+
+
+CONTRAST_COLUMNS = {"ksic": "KSIC", "sector": "Sector", "kind": "Kind", "employees": "Employees",
+                    "gangnam_share": "Share in the Gangnam area", "gangnam_lq": "Gangnam LQ",
+                    "mean_distance_km": "Mean distance, km", "centre_distance_km": "Centre of gravity: km from area",
+                    "centre_unit": "Centre of gravity: nearest unit", "standard_distance_km": "Standard distance, km"}
 
 
 def contrast_section(result: AnalysisResult) -> str:
@@ -101,14 +169,11 @@ def contrast_section(result: AnalysisResult) -> str:
         return (f"<p>Not computed: the Gangnam area ([contrast] area = {esc(', '.join(result.config.contrast.area))}) "
                 "is not in this boundary layer. Set [contrast] area in the analysis file to unit codes of the layer.</p>")
     frame = contrast.to_frame()
-    radius_columns = {f"share_within_{r:g}km": f"within {r:g} km" for r in contrast.radii_km}
-    shown = frame[["ksic", "sector", "kind", "employees", "gangnam_share", "gangnam_lq", "mean_distance_km",
-                   *radius_columns, "centre_distance_km", "centre_unit", "standard_distance_km"]].rename(columns={
-        "gangnam_share": "Gangnam share", "gangnam_lq": "Gangnam LQ", "mean_distance_km": "mean distance km",
-        "centre_distance_km": "centre of gravity: km from area", "centre_unit": "centre of gravity: nearest unit",
-        "standard_distance_km": "standard distance km", **radius_columns})
-    digits = {"employees": 0, "Gangnam share": 3, "mean distance km": 1, "centre of gravity: km from area": 1,
-              "standard distance km": 1, **{v: 3 for v in radius_columns.values()}}
+    radius_columns = {f"share_within_{r:g}km": f"Share within {r:g} km" for r in contrast.radii_km}
+    order = ["ksic", "sector", "kind", "employees", "gangnam_share", "gangnam_lq", "mean_distance_km",
+             *radius_columns, "centre_distance_km", "centre_unit", "standard_distance_km"]
+    shown = frame[order].rename(columns={**CONTRAST_COLUMNS, **radius_columns})
+    digits = {"Employees": 0, "Mean distance, km": 1, "Centre of gravity: km from area": 1, "Standard distance, km": 1}
     test = contrast.test
     tech = [s.mean_distance_km for s in contrast.sectors if s.kind == "technology"]
     prof = [s.mean_distance_km for s in contrast.sectors if s.kind == "professional"]
@@ -117,39 +182,49 @@ def contrast_section(result: AnalysisResult) -> str:
                f"{esc(test.describe())}.</p>")
     lead = (f"<p>{esc(contrast.area_name)}, codes {esc(', '.join(contrast.area_codes))}; it holds "
             f"{fmt(contrast.gangnam_total_share * 100, 1)} % of all-industry employment. "
-            "Gangnam LQ = the sector's Gangnam share divided by that.</p>")
-    return (lead + verdict + table_html(shown, digits) +
-            f'<figure><img alt="mean distance per sector" src="{figures.mean_distance_figure(contrast)}"></figure>'
+            "Gangnam LQ = the sector's share in the area divided by that.</p>")
+    percent = ("Share in the Gangnam area", *radius_columns.values())
+    return (lead + verdict + table_html(shown, digits, percent_columns=percent) +
+            f'<figure><img alt="mean distance per sector" src="{figures.mean_distance_figure(contrast)}">'
+            "<figcaption>Employment-weighted mean distance of each sector from the Gangnam area; bar colour: "
+            "technology (blue) or professional (red) KIBS, dashed lines: the mean of each kind.</figcaption></figure>"
             f'<figure><img alt="distance-decay profile" src="{figures.decay_figure(contrast, result.sectors)}">'
-            "<figcaption>Share of each sector's employment within r km of the Gangnam area "
-            "(dotted lines: the report radii).</figcaption></figure>")
+            "<figcaption>Distance-decay profile: the share of each sector's employment within r km of the Gangnam "
+            "area, one small map per sector (its line in colour, the other sectors in grey; dotted lines: the "
+            "report radii).</figcaption></figure>")
+
+
+MORAN_COLUMNS = ("ksic", "sector", "kind", "period", "moran_i", "expected_i", "z_rand", "p_rand", "p_sim", "n")
 
 
 def moran_section(result: AnalysisResult) -> str:
     variable = result.config.analysis.variable
     table = result.global_moran
     alpha = result.config.statistics.alpha
-    shown = table[["ksic", "sector", "kind", "period", "moran_i", "expected_i", "z_rand", "p_rand", "p_sim", "n"]].assign(
-        clusters=(table["p_sim"] <= alpha).map({True: "yes", False: "no"}))
-    plots = []
+    shown = table[list(MORAN_COLUMNS)].assign(clusters=(table["p_sim"] <= alpha).map({True: "yes", False: "no"}))
+    shown = shown.rename(columns={c: label(c) for c in MORAN_COLUMNS} | {"clusters": f"Clusters (p ≤ {alpha:g})"})
     last = table[table["period"] == result.last_period].set_index("ksic")
     points = result.scatter[result.scatter["period"] == result.last_period]
-    for sector in result.sectors:
-        row = last.loc[sector.ksic]
-        uri = figures.moran_scatter_figure(points[points["ksic"] == sector.ksic], float(row.moran_i),
-                                           f"{sector.ksic} {sector.name_en} ({result.last_period})")
-        plots.append(f'<figure class="small"><img alt="Moran scatterplot {esc(sector.ksic)}" src="{uri}">'
-                     f"<figcaption>I = {fmt(float(row.moran_i), 3)}, p_sim = {fmt_p(float(row.p_sim))}</figcaption></figure>")
-    lead = (f"<p>Global Moran's I of <b>{esc(variable)}</b> per sector; 'clusters' = permutation p_sim &le; {alpha:g}. "
-            "Scatterplots: standardised value z against its spatial lag Wz (row-standardised weights); "
-            "the line has slope I. Units without a neighbour are not drawn.</p>")
-    return lead + table_html(shown, {"moran_i": 3, "expected_i": 4, "z_rand": 2}, p_columns=("p_rand", "p_sim")) + \
-        f'<div class="grid">{"".join(plots)}</div>'
+    plots = [(f"{s.ksic} {s.name_en}", points[points["ksic"] == s.ksic], float(last.loc[s.ksic, "moran_i"]))
+             for s in result.sectors]
+    figure = (f'<figure><img alt="Moran scatterplots of every sector" src="{figures.moran_scatter_figure(plots)}">'
+              f"<figcaption>Moran scatterplots, {esc(result.last_period)}: one panel per sector.</figcaption></figure>")
+    lead = (f"<p>Global Moran's I of <b>{esc(variable)}</b> per sector: do units with high values sit next to "
+            f"units with high values? 'Clusters' = permutation p &le; {alpha:g}. Scatterplots: the standardised "
+            "value z of each unit against the mean of its neighbours (the spatial lag); the line has slope I. "
+            "Point colours give the quadrant (explained above the panels), not significance. Units without a "
+            "neighbour are not drawn.</p>")
+    numbers = table_html(shown, {label("moran_i"): 3, label("expected_i"): 4, label("z_rand"): 2},
+                         p_columns=(label("p_rand"), label("p_sim")))
+    return lead + numbers + figure
 
 
 def method_section(result: AnalysisResult) -> str:
     config, stats, contrast = result.config, result.config.statistics, result.contrast
     report = result.weights.report
+    data_label = "SYNTHETIC demo data" if result.data.synthetic else result.data.label
+    plain = "".join(f"<tr><th>{esc(topic)}</th><td>{esc(text)}</td></tr>"
+                    for topic, text in run_facts(result.metadata, data_label))
     items = [
         ("data", result.data.label),
         ("periods", ", ".join(p.label for p in result.periods) + f" (locations, contrast and maps: {result.last_period}; "
@@ -157,8 +232,8 @@ def method_section(result: AnalysisResult) -> str:
                        else "growth is not available with one period)")),
         ("tested variable", config.analysis.variable),
         ("spatial weights", f"{result.metadata.get('weights', config.weights.spec)}, islands: {config.weights.islands}; "
-                            f"{report.components} components, "
-                            f"{len(report.islands)} islands ({', '.join(report.islands) or 'none'})"),
+                            f"{plural(report.components, 'component')}, "
+                            f"{plural(len(report.islands), 'island')} ({', '.join(report.islands) or 'none'})"),
         ("permutations", f"{stats.permutations} conditional permutations, seed {stats.seed}; smallest p = {result.min_p:.2g}"),
         ("p-values", f"{stats.alternative}; FDR {stats.fdr} over {stats.fdr_scope}; alpha {stats.alpha:g}"),
         ("promising locations", config.rules.describe()),
@@ -175,7 +250,19 @@ def method_section(result: AnalysisResult) -> str:
                                        + (f"({contrast.test.relabellings} relabellings)" if contrast else "")),
     ]
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items)
-    return f'<table class="method">{rows}</table>'
+    return (f'<h3>In short</h3><table class="method">{plain}</table>'
+            f'<h3>Technical settings</h3><table class="method">{rows}</table>')
+
+
+def files_section(links: Mapping[str, str], deliverables: Sequence[tuple[str, str]]) -> str:
+    """Relative links to the maps and the run's other files, so the folder can be moved or sent as a whole."""
+    items = []
+    if links.get("index"):
+        items.append(f'<li><a href="{esc(links["index"])}"><b>Interactive maps</b></a>: one page per sector '
+                     "(layers, labels, a period switch) and the professional-technology contrast</li>")
+    items += [f'<li><a href="{esc(href)}">{esc(href.rsplit("/", 1)[-1] or href)}</a>: {esc(text)}</li>'
+              for text, href in deliverables]
+    return f"<ul>{''.join(items)}</ul>" if items else "<p>No other files were written with this report.</p>"
 
 
 def rule_presets(rules: RulesConfig) -> list[tuple[str, str]]:
