@@ -12,7 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "kibs_spatial"
 BASE = {"errors", "files", "fields", "symbology", "crs", "defaults", "progress", "provenance", "resources", "reference",
         "__init__"}
-LAYERS = {"base": 0, "analysis": 1, "io": 2, "pipeline": 3, "result": 3, "hotspots": 3, "outputs": 4, "cli": 5}
+LAYERS = {"base": 0, "analysis": 1, "io": 2, "pipeline": 3, "result": 3, "hotspot_layer": 3, "outputs": 4, "cli": 5,
+          "api": 5}
 
 
 def layer(module: str) -> str:

@@ -170,7 +170,7 @@ def _weights(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
-    from .hotspots import HotspotSettings, run_hotspots
+    from .hotspot_layer import HotspotSettings, run_hotspots
     from .io.config import statistics_config, weights_config
     from .outputs.hotspots import write_hotspots
     from .progress import Progress

@@ -1,7 +1,8 @@
-"""LISA and Gi* on any polygon layer: the engine behind ``kibs-spatial hotspots``.
+"""LISA and Gi* on any polygon layer: the engine behind ``kibs-spatial hotspots`` and ``kibs_spatial.hotspots``.
 
-Reads a GeoPackage, shapefile or GeoJSON layer, builds the weights and tests every requested
-numeric column at once; the result (the layer with ``c_lisa_i`` … ``c_gi_bin`` per column, the
+:func:`run_hotspots` reads a GeoPackage, shapefile or GeoJSON layer; :func:`analyse_layer` takes a layer
+already in memory (and, optionally, weights already built). Both build the weights and test every
+requested numeric column at once; the result (the layer with ``c_lisa_i`` … ``c_gi_bin`` per column, the
 global Moran table and the run metadata) is written by ``outputs.hotspots.write_hotspots``.
 """
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .analysis.settings import StatisticsConfig, WeightsConfig
 from .analysis.statistics import global_moran, local_statistics, moran_table
-from .analysis.weights import ConnectivityReport, build_weights
+from .analysis.weights import ConnectivityReport, RegionWeights, build_weights
 from .crs import PROJECTED_CRS
 from .errors import InputError
 from .io.boundary_files import read_boundary_file
@@ -38,9 +39,22 @@ def run_hotspots(
 ) -> HotspotResult:
     """Test ``columns`` of the polygon layer at ``path`` for local spatial autocorrelation."""
     regions = read_boundary_file(path, layer=layer, id_column=id_field, target_crs=settings.crs, source_crs=settings.input_crs)
-    id_field = id_field or "feature_id"
-    values = _numeric_columns(regions, columns, path)
-    built = build_weights(regions, settings.weights.spec, id_column=id_field, island_policy=settings.weights.islands)
+    path = Path(path)
+    source = {"input": str(path), "input_sha256": file_sha256(path) if path.is_file() else "", "input_layer": layer or ""}
+    return analyse_layer(regions, columns, settings, id_field or "feature_id", source=source, where=str(path),
+                         progress=progress)
+
+
+def analyse_layer(
+    regions: gpd.GeoDataFrame, columns: list[str], settings: HotspotSettings, id_field: str, *,
+    weights: RegionWeights | None = None, source: dict[str, object] | None = None, where: str = "the layer",
+    progress=None,
+) -> HotspotResult:
+    """Test ``columns`` of ``regions`` (a projected layer with a unique ``id_field``); ``weights``, when
+    given, are used instead of building ``settings.weights`` (their ``w.id_order`` must follow the rows)."""
+    values = _numeric_columns(regions, columns, where)
+    built = weights or build_weights(regions, settings.weights.spec, id_column=id_field,
+                                     island_policy=settings.weights.islands)
     stats = settings.statistics
     local = local_statistics(
         built.w, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
@@ -50,34 +64,36 @@ def run_hotspots(
     layer_out = gpd.GeoDataFrame(pd.concat([regions.drop(columns="geometry"), fields], axis=1), geometry=regions.geometry, crs=regions.crs)
     moran = moran_table(global_moran(built.w, values, permutations=stats.permutations, seed=stats.seed))
     moran.insert(0, "column", list(columns))
-    metadata = _metadata(Path(path), layer, id_field, columns, settings, built.report, float(local.min_p), regions.attrs.get("repaired", 0))
+    metadata = _metadata(source or {"input": where}, id_field, columns, settings, built.report, float(local.min_p),
+                         regions.attrs.get("repaired", 0))
     return HotspotResult(layer_out, list(columns), built.report, moran, metadata)
 
 
-def _numeric_columns(regions: gpd.GeoDataFrame, columns: list[str], path: str | Path) -> np.ndarray:
+def _numeric_columns(regions: gpd.GeoDataFrame, columns: list[str], where: str) -> np.ndarray:
     if not columns:
         raise InputError("name at least one column to test with --columns a,b")
     missing = [c for c in columns if c not in regions.columns]
     if missing:
-        raise InputError(f"{path}: no column {', '.join(map(repr, missing))}; the layer has {', '.join(map(str, regions.columns))}")
+        raise InputError(f"{where}: no column {', '.join(map(repr, missing))}; the layer has {', '.join(map(str, regions.columns))}")
     matrix = []
     for c in columns:
         numbers = pd.to_numeric(regions[c], errors="coerce")
         bad = numbers.isna() & regions[c].notna()
         if bad.any():
-            row = regions.index[bad][0]
-            raise InputError(f"{path}, feature {row + 1}, column {c}: value {regions[c][row]!r} is not a number")
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{where}, feature {row + 1}, column {c}: value {regions[c].iloc[row]!r} is not a number")
         matrix.append(numbers.to_numpy(dtype=float))
     return np.column_stack(matrix)
 
 
-def _metadata(path: Path, layer, id_field, columns, settings: HotspotSettings, report: ConnectivityReport, min_p: float,
-              repaired: int) -> dict:
+def _metadata(source: dict[str, object], id_field, columns, settings: HotspotSettings, report: ConnectivityReport,
+              min_p: float, repaired: int) -> dict:
     return {
         **stamp(),
-        "input": str(path),
-        "input_sha256": file_sha256(path) if path.is_file() else "",
-        "input_layer": layer or "",
+        "input": "",
+        "input_sha256": "",
+        "input_layer": "",
+        **source,
         "id_field": id_field,
         "columns": ",".join(columns),
         "crs": settings.crs,
