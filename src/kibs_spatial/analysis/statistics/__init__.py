@@ -10,13 +10,27 @@ bivariate_local_moran(w, x, y, ...) -> BivariateLocalResults
 global_moran(w, values, ...) -> list[GlobalMoranResult]
 adjust_pvalues(p, method) -> np.ndarray
     Benjamini-Hochberg, Benjamini-Yekutieli, Bonferroni; NaN-aware; equals R's p.adjust.
+geary(w, values, ...) -> list[GearyResult]
+    Global Geary's C (analytic and permutation inference).
+local_geary(w, values, ...) -> LocalGearyResults
+    Local Geary's c_i with the batched engine's conditional-permutation draws.
+general_g(w, values, ...) -> list[GeneralGResult]
+    Getis-Ord general G.
+join_counts(w, binary_values, ...) -> list[JoinCountsResult]
+    BB, WW and BW join counts of binary maps (e.g. promising / not).
+contiguity_correlogram(w, values, ...), distance_correlogram(coords, values, bands, ...) -> MoranCorrelogram
+    Moran's I by contiguity order or distance band, with a plot.
 
 See docs/STATISTICS.md for the formulas, the inference and how they differ from esda,
 GeoDa and spdep.
 """
 
+from .correlogram import MoranCorrelogram, contiguity_correlogram, distance_correlogram
+from .geary import GearyResult, geary, geary_table
+from .general_g import GeneralGResult, general_g, general_g_table
 from .global_moran import GlobalMoranResult, global_moran, moran_table
 from .inference import ALTERNATIVES, DEFAULT_SEED
+from .join_counts import JoinCountsResult, join_counts, join_counts_table
 from .local import (
     FDR_SCOPES,
     BivariateLocalResults,
@@ -25,6 +39,7 @@ from .local import (
     bivariate_local_moran,
     local_statistics,
 )
+from .local_geary import LocalGearyResults, local_geary
 from .multiple_testing import METHODS as FDR_METHODS
 from .multiple_testing import adjust_pvalues
 
@@ -42,4 +57,18 @@ __all__ = [
     "global_moran",
     "local_statistics",
     "moran_table",
+    "GearyResult",
+    "GeneralGResult",
+    "JoinCountsResult",
+    "LocalGearyResults",
+    "MoranCorrelogram",
+    "contiguity_correlogram",
+    "distance_correlogram",
+    "geary",
+    "geary_table",
+    "general_g",
+    "general_g_table",
+    "join_counts",
+    "join_counts_table",
+    "local_geary",
 ]
