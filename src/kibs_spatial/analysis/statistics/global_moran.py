@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from ._graph import graph_from_w
-from .inference import DEFAULT_SEED, TIE_TOLERANCE, numba_threads
+from .inference import DEFAULT_SEED, TIE_TOLERANCE, chunks, numba_threads
 from .local import _as_matrix
 from .permutation import global_moran_sims
 
@@ -98,7 +98,7 @@ def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: i
     with np.errstate(divide="ignore"):
         sub = sp.csr_matrix(sp.diags(np.where(rows > 0, 1.0 / rows, 0.0)) @ sub)
     sub.sort_indices()
-    z = x[valid] - x[valid].mean()
+    z = x[valid] - x[valid].mean() if n else x[valid]  # no value at all: no mean (and no warning)
     s0 = sub.sum()
     nan = np.nan
     if n < 4 or s0 == 0 or not (z**2).sum() > 0:
@@ -112,12 +112,7 @@ def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: i
     z_rand = (i_obs - e_i) / np.sqrt(v_rand)
     p_sim = nan
     if permutations > 0:
-        sims = global_moran_sims(
-            np.uint64(seed), permutations, sub.indptr.astype(np.int64),
-            sub.indices.astype(np.int64), sub.data, z, scale,
-        )
-        tol = TIE_TOLERANCE * max(abs(i_obs), 1.0)
-        tail = min(np.sum(sims >= i_obs - tol), np.sum(sims <= i_obs + tol))
+        tail = _tails(sub, z, scale, i_obs, permutations, seed)
         p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0))
     return GlobalMoranResult(
         I=i_obs, expected_i=e_i, variance_norm=v_norm, variance_rand=v_rand,
@@ -125,6 +120,19 @@ def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: i
         z_rand=z_rand, p_rand=2 * stats.norm.sf(abs(z_rand)),
         p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(sub, z, valid, rows),
     )
+
+
+def _tails(sub: sp.csr_matrix, z: np.ndarray, scale: float, i_obs: float, permutations: int, seed: int) -> int:
+    """The smaller count of simulated I at least / at most the observed one, the randomisations run and
+    counted chunk by chunk (memory independent of ``permutations``; Ctrl-C acted on between chunks)."""
+    indptr, indices = sub.indptr.astype(np.int64), sub.indices.astype(np.int64)
+    tol = TIE_TOLERANCE * max(abs(i_obs), 1.0)
+    above = below = 0
+    for _, _, p0, p1 in chunks(1, permutations):
+        sims = global_moran_sims(np.uint64(seed), p0, p1, indptr, indices, sub.data, z, scale)
+        above += int(np.sum(sims >= i_obs - tol))
+        below += int(np.sum(sims <= i_obs + tol))
+    return min(above, below)
 
 
 def _scatter(sub: sp.csr_matrix, z: np.ndarray, valid: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:

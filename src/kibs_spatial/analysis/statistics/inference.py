@@ -23,10 +23,20 @@ a test read as two-sided.
 
 A statistic that is constant under the null (a focal deviation of exactly 0 for local
 Moran) gets ``p = 1``.
+
+Permutations per unit: ``MIN_PERMUTATIONS`` (99) to ``MAX_PERMUTATIONS`` (999,999) from the analysis
+file and the command line (0, analytic p-values, through the Python API only). The kernels are called
+on chunks of units and permutations of about ``CHUNK_SECONDS`` each, so Ctrl-C is acted on within
+about that long; every permutation draws from its own stream, so the counts do not depend on the
+chunks. Memory does not grow with the number of permutations: the counts take 24 bytes per unit and
+column (see :func:`permutation_memory`), each thread a few arrays of the number of units, and global
+Moran's simulated values are counted chunk by chunk, never stored.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numba
@@ -41,6 +51,49 @@ from ._graph import Graph
 
 ALTERNATIVES = ("two-sided", "two-sided-folded", "greater", "less")
 TIE_TOLERANCE = 1e-10
+MIN_PERMUTATIONS = 99
+MAX_PERMUTATIONS = 999_999
+CHUNK_SECONDS = 0.1
+"""Target duration of one kernel call; Ctrl-C (KeyboardInterrupt) is raised between calls."""
+
+
+def permutation_memory(n_units: int, n_columns: int, threads: int | None = None, max_neighbours: int = 64) -> int:
+    """Bytes the conditional-permutation counts of ``n_units`` x ``n_columns`` need, whatever the
+    number of permutations: eight 8-byte values per cell (three counts, the values, the observed
+    lags, their centres and tie tolerances, the neighbour counts), the aligned copy of the complete
+    columns, and per thread the buffers of the unit it is drawing for."""
+    threads = threads or numba.get_num_threads()
+    shared = 8 * 8 * n_units * n_columns + 8 * (n_units + 1) * (n_columns + permutation.LANES)
+    per_thread = 12 * n_units + 10 * 8 * n_columns + 3 * 8 * permutation.BLOCK * max_neighbours
+    return shared + threads * per_thread
+
+
+def chunks(units: int, permutations: int, slices: int = 1, seconds: float | None = None,
+           clock=time.perf_counter) -> Iterator[tuple[int, int, int, int]]:
+    """``(unit_start, unit_stop, perm_start, perm_stop)`` pieces covering ``units`` x ``permutations``.
+
+    The units are cut into ``slices`` pieces (for a progress bar), the permutations into chunks that
+    grow or shrink (multiples of the kernel's block of draws) so that one piece takes about
+    ``seconds``; the first piece is one block. The consumer runs each piece before asking for the
+    next, so the time between two yields is the time of that piece.
+    """
+    seconds = CHUNK_SECONDS if seconds is None else seconds
+    block = permutation.BLOCK
+    unit_step = max(1, -(-units // max(1, slices)))
+    perm_step = min(permutations, block)
+    p0 = 0
+    while p0 < permutations:
+        p1 = min(permutations, p0 + perm_step)
+        starts = list(range(0, units, unit_step))
+        started = clock()
+        for u0 in starts:
+            yield u0, min(units, u0 + unit_step), p0, p1
+        per_piece = max((clock() - started) / len(starts), 1e-6)
+        p0 = p1
+        wanted = perm_step * seconds / per_piece
+        perm_step = int(min(max(block, wanted // block * block), 8 * perm_step))
+        if per_piece > 2 * seconds and perm_step == block and unit_step > 1:
+            unit_step = max(1, unit_step // 2)  # a very large layer: fewer units per piece as well
 
 
 def check_alternative(alternative: str) -> str:
@@ -84,6 +137,9 @@ def permutation_counts(
     any missing value are put first so the kernel's inner loop over them is branch-free.
     """
     n, k = graph.n, len(moments)
+    if n < 2:  # no unit has a neighbour to draw
+        empty = np.zeros((n, k), dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
     complete = np.array([bool(m.valid.all()) for m in moments])
     order = np.concatenate([np.flatnonzero(complete), np.flatnonzero(~complete)])
     mom = [moments[c] for c in order]
@@ -103,17 +159,17 @@ def permutation_counts(
     width = kc + k - n_complete
     ge, le, far = (np.zeros((n, width), dtype=np.int64) for _ in range(3))
     tails = 2 if alternative == "two-sided-folded" else 1
-    chunk = n if progress is None else max(1, -(-n // 50))
+    done = 0
     with numba_threads(n_jobs):
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
+        for start, stop, p0, p1 in chunks(n, permutations, slices=1 if progress is None else 50):
             permutation.local_counts(
-                start, stop, np.uint64(seed), permutations, graph.indptr, graph.indices,
+                start, stop, np.uint64(seed), p0, p1, graph.indptr, graph.indices,
                 graph.data, z, zc, n_complete, k_valid, observed, centre, tol,
                 ge, le, far, tails,
             )
+            done += (stop - start) * (p1 - p0)
             if progress is not None:
-                progress(stop, n)
+                progress(done // permutations, n)
     keep = np.concatenate([np.arange(n_complete), np.arange(kc, width)])
     inverse = np.argsort(order)
     return tuple(a[:, keep][:, inverse] for a in (ge, le, far))

@@ -163,10 +163,15 @@ def random_units(seed, unit, permutation, n, size):
 
 @numba.njit(cache=True, parallel=True)
 def local_counts(
-    start, stop, seed, permutations, indptr, indices, weights,
+    start, stop, seed, perm_start, perm_stop, indptr, indices, weights,
     z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails,
 ):
-    """Count extreme simulated lags for units ``start..stop-1`` (results written in place).
+    """Count extreme simulated lags for units ``start..stop-1`` over permutations
+    ``perm_start..perm_stop-1``, adding to the counts in place.
+
+    Permutation ``p`` of unit ``i`` draws from its own stream ``(seed, i, p)``, so the counts
+    of any split of the units and of the permutations into chunks add up to exactly the counts
+    of one call over all of them (the caller splits them to stay responsive to Ctrl-C).
 
     Parameters
     ----------
@@ -238,8 +243,8 @@ def local_counts(
         for t in range(card):
             equal = equal and wpad[t] == wpad[0]
         unit_state = stream_state(seed, i)
-        for p0 in range(0, permutations, BLOCK):
-            nb = min(BLOCK, permutations - p0)
+        for p0 in range(perm_start, perm_stop, BLOCK):
+            nb = min(BLOCK, perm_stop - p0)
             # 1) random words: one sub-stream per permutation, so a column's draws never
             #    depend on how far the columns with missing values walked in earlier ones
             for q in range(nb):
@@ -331,13 +336,13 @@ def local_counts(
                 _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist,
                             lower, upper, n_far, n_ge, n_le)
         for c in range(n_complete):
-            ge[i, c] = n_ge[c]
-            le[i, c] = n_le[c]
-            far[i, c] = n_far[c]
+            ge[i, c] += n_ge[c]
+            le[i, c] += n_le[c]
+            far[i, c] += n_far[c]
         for c in range(n_inc):
-            ge[i, kc + c] = n_ge[kc + c]
-            le[i, kc + c] = n_le[kc + c]
-            far[i, kc + c] = n_far[kc + c]
+            ge[i, kc + c] += n_ge[kc + c]
+            le[i, kc + c] += n_le[kc + c]
+            far[i, kc + c] += n_far[kc + c]
 
 
 @numba.njit(cache=True, inline="always")
@@ -449,14 +454,16 @@ def _final_rows(zc, rows, q, w, t, r, acc, tails, mid, dist, lower, upper, n_far
 
 
 @numba.njit(cache=True, parallel=True)
-def global_moran_sims(seed, permutations, indptr, indices, weights, z, scale):
-    """Moran's I for ``permutations`` total randomisations of ``z`` (one stream each).
+def global_moran_sims(seed, perm_start, perm_stop, indptr, indices, weights, z, scale):
+    """Moran's I for the total randomisations ``perm_start..perm_stop-1`` of ``z`` (permutation
+    ``p`` draws from stream ``(seed, p)``, so chunks give exactly the values of one call).
 
     ``I = scale * sum_i z_i * sum_j w_ij z_j`` with the values shuffled over all units.
     """
     n = z.shape[0]
-    out = np.empty(permutations)
-    for p in numba.prange(permutations):
+    out = np.empty(perm_stop - perm_start)
+    for q in numba.prange(perm_stop - perm_start):
+        p = perm_start + q
         state = stream_state(seed, p)
         perm = z.copy()
         for t in range(n - 1, 0, -1):
@@ -470,5 +477,5 @@ def global_moran_sims(seed, permutations, indptr, indices, weights, z, scale):
             for e in range(indptr[i], indptr[i + 1]):
                 lag += weights[e] * perm[indices[e]]
             total += perm[i] * lag
-        out[p] = scale * total
+        out[q] = scale * total
     return out
