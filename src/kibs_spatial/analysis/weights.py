@@ -10,7 +10,12 @@ A weights spec is a short string, ``kind[:key=value,...]``:
 - ``knn:k=6`` — the k nearest units by centroid distance.
 - ``distance:threshold=20000`` — every unit whose centroid lies within the threshold (metres).
 - ``kernel:k=8,function=triangular`` — adaptive kernel weights over the k nearest centroids
-  (libpysal ``Kernel``; the focal unit's own weight is dropped).
+  (libpysal ``Kernel``; the focal unit's own weight is dropped); functions: triangular, uniform,
+  quadratic, quartic, gaussian.
+
+Every value is checked when the spec is parsed: ``k`` is a whole number >= 1 (and below the number
+of units when the weights are built), ``tolerance`` a finite distance >= 0, ``threshold`` a finite
+distance > 0, each key at most once.
 
 Islands (units with no neighbour) follow an explicit policy: ``keep`` leaves them without
 neighbours and reports them (local statistics label them ``isolated``); ``nearest`` links each
@@ -24,6 +29,7 @@ does); the result is an ordinary ``libpysal.weights.W`` keyed by region code.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
@@ -43,6 +49,9 @@ _SPEC_DEFAULTS: dict[str, dict[str, float | str]] = {
     "distance": {"threshold": 20000.0},
     "kernel": {"k": 8, "function": "triangular"},
 }
+KERNEL_FUNCTIONS = ("triangular", "uniform", "quadratic", "quartic", "gaussian")
+MIN_UNITS = 3
+"""Fewer units than this cannot be tested: a local statistic needs the focal unit and two others."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,17 @@ class WeightsSpec:
         if kind not in _SPEC_DEFAULTS:
             raise InputError(f"unknown weights kind {kind!r} in {text!r}; use one of {', '.join(_SPEC_DEFAULTS)}")
         params = dict(_SPEC_DEFAULTS[kind])
+        given: set[str] = set()
         for item in filter(None, (p.strip() for p in rest.split(","))):
-            key, sep, value = item.partition("=")
+            key, sep, value = (part.strip() for part in item.partition("="))
             if not sep or key not in params:
                 raise InputError(
                     f"bad weights option {item!r} in {text!r}; {kind} takes {', '.join(params)} as key=value"
                 )
-            params[key] = value if isinstance(params[key], str) else _number(value, text)
+            if key in given:
+                raise InputError(f"weights option {key} appears twice in {text!r}; give it once")
+            given.add(key)
+            params[key] = _value(kind, key, value, text)
         return cls(kind, params)
 
 
@@ -127,6 +140,10 @@ def build_weights(
     if island_policy not in ISLAND_POLICIES:
         raise InputError(f"unknown island policy {island_policy!r}; use one of {', '.join(ISLAND_POLICIES)}")
     _check_regions(regions, id_column)
+    if len(regions) < MIN_UNITS:
+        source = regions.attrs.get("source", "the region layer")
+        raise InputError(f"{source}: {len(regions)} unit(s); spatial weights and the statistics on them need at least "
+                         f"{MIN_UNITS} units — use a layer with more units")
     ids = regions[id_column].astype(str).tolist()
     geoms = regions.geometry.values
     builders = {"queen": _contiguity, "rook": _contiguity, "knn": _knn, "distance": _distance_band, "kernel": _kernel}
@@ -188,10 +205,16 @@ def _from_libpysal(w: lps.W):
 
 
 def _knn(geoms, spec: WeightsSpec):
-    k = int(spec.params["k"])
-    if not 1 <= k < len(geoms):
-        raise InputError(f"knn needs 1 <= k < number of units ({len(geoms)}), got k={k}")
+    k = _k_below_units(spec, len(geoms))
     return _from_libpysal(lps.KNN(_centroids(geoms), k=k, ids=list(range(len(geoms)))))
+
+
+def _k_below_units(spec: WeightsSpec, units: int) -> int:
+    k = int(spec.params["k"])
+    if not 1 <= k < units:
+        raise InputError(f"{spec.kind} needs 1 <= k < number of units ({units}), got k={k} in {str(spec)!r}; "
+                         f"use a smaller k")
+    return k
 
 
 def _distance_band(geoms, spec: WeightsSpec):
@@ -201,7 +224,7 @@ def _distance_band(geoms, spec: WeightsSpec):
 
 
 def _kernel(geoms, spec: WeightsSpec):
-    k = int(spec.params["k"])
+    k = _k_below_units(spec, len(geoms))
     w = lps.Kernel(_centroids(geoms), k=k, function=str(spec.params["function"]), fixed=False, diagonal=False, ids=list(range(len(geoms))))
     neighbors, wvalues = _from_libpysal(w)
     for i in neighbors:  # libpysal's kernel lists the focal unit itself; a neighbour graph does not
@@ -251,11 +274,26 @@ def _report(w: lps.W, spec: str, policy: str, linked: dict[str, str]) -> Connect
     )
 
 
-def _number(value: str, text: str) -> float:
+def _value(kind: str, key: str, value: str, text: str) -> float | int | str:
+    """A spec value checked for its key: ``k`` a whole number >= 1, distances finite and >= 0 (> 0 for a
+    threshold), ``function`` a known kernel."""
+    if key == "function":
+        if value.lower() not in KERNEL_FUNCTIONS:
+            raise InputError(f"unknown kernel function {value!r} in {text!r}; use one of {', '.join(KERNEL_FUNCTIONS)}")
+        return value.lower()
+    if key == "k":
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise InputError(f"{kind} option k={value} in {text!r} must be a whole number >= 1, e.g. k={_SPEC_DEFAULTS[kind]['k']}")
+        return int(value)
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise InputError(f"weights option value {value!r} in {text!r} is not a number") from None
+    positive = key == "threshold"
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise InputError(f"{kind} option {key}={value} in {text!r} must be a finite distance in metres "
+                         f"{'> 0' if positive else '>= 0'}, e.g. {key}={_format_param(float(_SPEC_DEFAULTS[kind][key]))}")
+    return number
 
 
 def _format_param(value: float | str) -> str:
