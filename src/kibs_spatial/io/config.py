@@ -25,11 +25,15 @@ from. Example (see ``examples/analysis.toml`` for every key)::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
+
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from ..analysis.clusters import parse_rules
 from ..analysis.periods import parse_period
@@ -51,6 +55,7 @@ from ..analysis.settings import (
     WeightsConfig,
 )
 from ..analysis.statistics import ALTERNATIVES, FDR_METHODS, FDR_SCOPES
+from ..analysis.statistics.inference import MAX_PERMUTATIONS, MIN_PERMUTATIONS
 from ..analysis.weights import ISLAND_POLICIES, WeightsSpec
 from ..errors import InputError
 
@@ -63,7 +68,8 @@ FLEXIBLE = {"sectors": (str, tuple), "periods": (str, tuple), "ksic_revision": (
 """Keys that take a word or another type: ``sectors = "all"`` or a list, ``ksic_revision = "auto"`` or 10."""
 ALIASES = {("analysis", "years"): "periods"}
 KSIC_REVISIONS = (9, 10, 11)
-MIN_PERMUTATIONS = 99
+REQUIRED_PATHS = PATH_KEYS - {("output", "maps_dir")}
+"""Path keys that cannot be empty (an empty ``maps_dir`` means the default)."""
 
 Overrides = Mapping[tuple[str, str], tuple[Any, str]]
 """``(section, key) -> (value, option)``: command-line values, e.g. ``("statistics", "seed"): (7, "--seed")``."""
@@ -79,13 +85,14 @@ def load_config(path: str | Path | None = None, overrides: Overrides | None = No
     values = {name: _renamed(name, dict(raw.get(name, {})), where) for name in SECTIONS}
     for name, section in values.items():
         for key, value in section.items():
-            if (name, key) in PATH_KEYS and isinstance(value, str) and value not in NOT_PATHS:
+            if (name, key) in PATH_KEYS and isinstance(value, str) and value.strip() and value not in NOT_PATHS:
                 section[key] = str((Path(path).parent / value).resolve()) if not Path(value).is_absolute() else value
     for (name, key), (value, option) in (overrides or {}).items():
         if (name, key) == ("rules", "presets") and values["rules"].get("primary") not in value:
             values["rules"].pop("primary", None)  # the command line's presets: the first one is primary
         values[name][key] = value
         where.options[(name, key)] = option
+    _check_paths(values, where)
     if not values["output"].get("maps_dir"):  # one folder to send: the maps go inside a folder the user names
         named = values["output"].get("dir")
         values["output"]["maps_dir"] = str(Path(named) / "maps") if named else "maps"
@@ -133,13 +140,30 @@ def _renamed(section: str, values: dict[str, Any], where: _Where) -> dict[str, A
     return values
 
 
+def _check_paths(values: dict[str, dict[str, Any]], where: _Where) -> None:
+    """File and folder keys are non-empty text (types and existence are checked later, by their readers)."""
+    for name, key in sorted(PATH_KEYS):
+        value = values[name].get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InputError(f"{where(name, key)} must be text (a path), like \"{getattr(SECTIONS[name](), key) or 'maps'}\"; "
+                             f"got {value!r}")
+        if (name, key) in REQUIRED_PATHS and not value.strip():
+            raise InputError(f"{where(name, key)} is empty; give a path, or leave the key out for the default")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"{path}: config file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an analysis file; name the .toml file (see examples/analysis.toml)")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not a valid TOML file ({error})") from None
+        raise InputError(f"{path}: not a valid TOML file ({error}); save it as UTF-8 text in TOML syntax") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the analysis file ({error.strerror}); check its permissions") from None
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
         hint = " ([rule] is now [rules] with presets: see examples/analysis.toml)" if "rule" in unknown else ""
@@ -171,6 +195,8 @@ def _typed(cls: type, values: dict[str, Any], where: Callable[[str], str]) -> di
             continue
         if not _same_kind(value, default):
             raise InputError(f"{where(key)} must be {_kind(default)}, like {_example(default)}; got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{where(key)} must be a finite number, like {_example(default)}; got {value!r}")
         out[key] = float(value) if isinstance(default, float) and not isinstance(value, tuple) else value
     return out
 
@@ -203,8 +229,10 @@ def _example(default: Any) -> str:
 
 def check_statistics(stats: StatisticsConfig, where: Callable[[str], str]) -> None:
     """Ranges and choices of the statistics settings (types are checked by :func:`_typed`)."""
-    if stats.permutations < MIN_PERMUTATIONS:
-        raise InputError(f"{where('permutations')} must be an integer >= {MIN_PERMUTATIONS}; got {stats.permutations}")
+    if not MIN_PERMUTATIONS <= stats.permutations <= MAX_PERMUTATIONS:
+        raise InputError(f"{where('permutations')} must be a whole number from {MIN_PERMUTATIONS} to {MAX_PERMUTATIONS:,} "
+                         f"(the smallest p-value is 2/(permutations + 1); the draws are counted in chunks, so memory does "
+                         f"not grow with the number, but time does); got {stats.permutations:,}")
     if not 0 <= stats.seed < 2**63:
         raise InputError(f"{where('seed')} must be a whole number from 0 to 2**63 - 1; got {stats.seed}")
     if stats.alternative not in ALTERNATIVES:
@@ -239,11 +267,17 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
     _check_robustness(config.robustness, where.section("robustness"))
     check_statistics(config.statistics, where.section("statistics"))
     radii = config.contrast.radii_km
-    if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in radii):
+    if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf for r in radii):
         raise InputError(f"{where('contrast', 'radii_km')} must be a list of positive distances in km, e.g. [10, 20, 50]")
 
 
 def _check_data(data: DataConfig, where: _Where) -> None:
+    if data.boundary_crs:
+        try:
+            CRS.from_user_input(data.boundary_crs)
+        except CRSError as error:
+            raise InputError(f"{where('data', 'boundary_crs')}: cannot understand the CRS {data.boundary_crs!r} ({error}); "
+                             "give it as EPSG:5179, EPSG:5186 or EPSG:4326") from None
     if data.ksic_revision != AUTO and str(data.ksic_revision) not in map(str, KSIC_REVISIONS):
         raise InputError(f"{where('data', 'ksic_revision')} must be \"auto\" or one of 9, 10, 11 (the bundled KSIC "
                          f"revisions); got {data.ksic_revision!r}")
