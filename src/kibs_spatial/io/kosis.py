@@ -135,7 +135,7 @@ def read_kosis(path: str | Path, *, encoding: str | None = None) -> KosisTable:
     grid = _read_grid(path, encoding)
     layout = _detect_layout(grid, path)
     shape = "long (period column)" if "period" in layout.roles else "wide (periods across)"
-    notes = [f"{path.name}: {layout.header_rows} header row(s), {shape} layout"]
+    notes = [f"{path.name}: {layout.header_rows} header row(s), {shape} layout", *filter(None, [grid.attrs.get("note")])]
     counts: Counter = Counter()
     records = _records(grid, layout, path, counts)
     regions = _place_regions(records, layout, path, counts)
@@ -152,27 +152,62 @@ def write_tidy(table: KosisTable, sectors_path: str | Path, totals_path: str | P
 
 # -- the grid and its header ------------------------------------------------------------------
 
+EXCEL_SIGNATURES = {b"PK\x03\x04": "openpyxl", b"\xd0\xcf\x11\xe0": "xlrd"}
+"""First bytes of an .xlsx (a zip archive) and of an Excel 97-2003 .xls (OLE2), and the engine each needs."""
+
+
 def _read_grid(path: Path, encoding: str | None) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a KOSIS download; name the .csv or .xlsx file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        try:
-            grid = pd.read_excel(path, header=None, dtype=str)
-        except ImportError as error:
-            raise InputError(f"{path}: reading Excel files needs openpyxl (pip install openpyxl), or save as CSV") from error
+    with path.open("rb") as file:
+        head = file.read(4)
+    engine = next((e for signature, e in EXCEL_SIGNATURES.items() if head.startswith(signature)), None)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") or engine:
+        grid = _read_excel(path, engine, encoding)
     else:
         try:
             grid = pd.read_csv(StringIO(_decode(path, encoding)), header=None, dtype=str,
                                keep_default_na=False, skip_blank_lines=False)
         except pd.errors.ParserError as error:
             raise InputError(f"{path}: not a readable CSV table ({error}); quote cells that contain commas") from None
+    note = grid.attrs.get("note")
     grid = grid.fillna("").astype(str).apply(lambda column: column.str.strip())
     grid = grid.loc[(grid != "").any(axis=1), (grid != "").any(axis=0)]
     if grid.empty:
         raise InputError(f"{path}: the file has no cells")
+    if note:
+        grid.attrs["note"] = note
     return grid
+
+
+def _read_excel(path: Path, engine: str | None, encoding: str | None) -> pd.DataFrame:
+    """The first sheet as text cells; a file named .xls/.xlsx that holds CSV text (as some downloads do) is read as
+    CSV; every failure of the Excel readers becomes a message naming the file."""
+    if engine is None:
+        try:
+            text = _decode(path, encoding)
+        except InputError:
+            raise InputError(f"{path}: is neither an Excel workbook nor CSV text (it may be damaged or incomplete); "
+                             "download it again, or save it as .xlsx or CSV") from None
+        try:
+            grid = pd.read_csv(StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False)
+            grid.attrs["note"] = f"{path.name} holds CSV text, not an Excel workbook: read as CSV"
+            return grid
+        except pd.errors.ParserError as error:
+            raise InputError(f"{path}: is text, not an Excel workbook, and not a readable CSV table ({error}); download "
+                             "it again as .xlsx or CSV") from None
+    try:
+        return pd.read_excel(path, header=None, dtype=str, engine=engine)
+    except ImportError:
+        raise InputError(f"{path}: reading this Excel format needs {engine} (pip install {engine}); or save the sheet "
+                         "as .xlsx or CSV") from None
+    except Exception as error:  # noqa: BLE001 - zipfile, openpyxl and xlrd raise many types for a damaged file
+        raise InputError(f"{path}: cannot read the Excel workbook ({type(error).__name__}: {error}); the file is damaged, "
+                         "incomplete or not a workbook — download it again, or save the sheet as CSV") from None
 
 
 def _decode(path: Path, encoding: str | None) -> str:

@@ -98,10 +98,15 @@ def select_periods(table: SectorTable, periods: list[str] | None) -> SectorTable
 def _read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path in the config or on the command line")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a table; name the CSV or Parquet file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
     text_columns = {c: str for c in (*REGION_COLUMNS, *PERIOD_COLUMNS, "ksic", "industry", "source_unit")}
-    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else _read_csv(path, text_columns)
+    try:
+        frame = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_csv(path, text_columns)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror or error}); check that it is readable") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -120,7 +125,32 @@ def _read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     return frame.drop(columns="year", errors="ignore")
 
 
+SIGNATURES = {b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
+              b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (.xls)", b"PAR1": "a Parquet file"}
+"""First bytes of files that are not CSV text, and what they are."""
+MAX_COUNT = 2**53
+"""Counts above this cannot be held exactly (and are not counts of people or establishments)."""
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow); or save the table as CSV") from None
+    except Exception as error:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+        raise InputError(f"{path}: cannot read the Parquet file ({type(error).__name__}: {error}); export it again or "
+                         "save the table as CSV") from None
+
+
 def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
+    with path.open("rb") as file:
+        head = file.read(4)
+    kind = next((what for signature, what in SIGNATURES.items() if head.startswith(signature)), None)
+    if kind == "a Parquet file":
+        raise InputError(f"{path}: is a Parquet file, not CSV text; name it .parquet")
+    if kind:
+        raise InputError(f"{path}: is {kind}, not CSV text; save it as CSV (UTF-8), or turn a KOSIS download into "
+                         "the tidy tables with kibs-spatial ingest kosis")
     for encoding in ("utf-8-sig", "cp949"):
         try:
             return pd.read_csv(path, dtype=dtypes, encoding=encoding, keep_default_na=False, na_values=[""])
@@ -128,6 +158,9 @@ def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
             continue
         except pd.errors.EmptyDataError:
             raise InputError(f"{path}: the file is empty") from None
+        except pd.errors.ParserError as error:
+            raise InputError(f"{path}: not a readable CSV table ({str(error).strip()}); every line needs as many "
+                             "comma-separated cells as the header — quote cells that contain commas") from None
     raise InputError(f"{path}: cannot decode the file as UTF-8 or CP949 (EUC-KR); save it in one of these encodings")
 
 
@@ -160,7 +193,8 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, *, whole: bool) -> pd
     values = pd.to_numeric(text, errors="coerce")
     checks = ((values.isna() & text.notna() & (text != ""), "is not a number"),
               (values.isin([np.inf, -np.inf]), "is not a finite number"),
-              (values < 0, "is negative"))
+              (values < 0, "is negative"),
+              (values.notna() & np.isfinite(values) & (values > MAX_COUNT), f"is too large (above {MAX_COUNT:.3g})"))
     if whole:
         checks += ((values.notna() & np.isfinite(values) & (values != values.round()), "is not a whole number"),)
     for mask, problem in checks:
