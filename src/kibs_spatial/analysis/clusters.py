@@ -15,6 +15,10 @@ region tied at ``P``; ``x > P`` fails them. A missing value fails every criterio
 A criterion whose input the data do not have at all is *not applicable* (its column is empty) and
 the preset decides on the others: growth in the first period (and with one period), establishments
 when the tables have none (survey data). :func:`unavailable_criteria` says which, for the report.
+A relative criterion (a percentile or a top share) is not applicable either when its values do not
+vary over the percentile base (all identical, or all missing): every region would tie at the
+percentile. A preset with no applicable criterion marks no location; :func:`degenerate_criteria`
+says which criteria of which sectors were left out this way.
 """
 
 from __future__ import annotations
@@ -112,8 +116,16 @@ class UscmpStrongRule:
         out = _within(out, base)
         if ESTABLISHMENTS not in available:
             out[f"{c}_pass_establishments"] = _not_applicable(table)
+        out = _without_degenerate(out, table, base, self.relative_criteria())
         out[c] = _all_applicable(out)
         return out
+
+    def relative_criteria(self) -> dict[str, tuple[str, str]]:
+        """Criterion column -> (input, wording) of the percentile criteria."""
+        c = self.column
+        return {f"{c}_pass_lq": ("lq", f"LQ >= P{self.lq_percentile:g}"),
+                f"{c}_pass_employees": ("employees", f"employees > P{self.employees_percentile:g}"),
+                f"{c}_pass_establishments": ("establishments", f"establishments > P{self.establishments_percentile:g}")}
 
     def verdict(self, columns: pd.DataFrame) -> pd.Series:
         return columns[self.column]
@@ -157,10 +169,15 @@ class EcoStarsRule:
             "eco_specialisation": _ge(table["lq"], self.min_lq),
             "eco_focus": _ge(focus, _percentile(focus, base, 100 - self.focus_top_percent)),
         }, index=table.index)
-        out = _within(out, base)
-        stars = out.sum(axis=1).astype("Int64")
+        out = _without_degenerate(_within(out, base), table, base, self.relative_criteria())
+        stars = out.sum(axis=1).astype("Int64")  # a star per criterion passed; not applicable ones give none
         out["eco_stars"] = stars.where(table["employees"].notna() & table["lq"].notna(), pd.NA)
         return out
+
+    def relative_criteria(self) -> dict[str, tuple[str, str]]:
+        """Criterion column -> (input, wording) of the top-share criteria."""
+        return {"eco_size": ("employees", f"size (employees in the top {self.size_top_percent:g} %)"),
+                "eco_focus": ("focus", f"focus (share of the region's employment in the top {self.focus_top_percent:g} %)")}
 
     def verdict(self, columns: pd.DataFrame) -> pd.Series:
         return (columns["eco_stars"] >= self.min_stars).fillna(False).astype(bool)
@@ -287,6 +304,25 @@ def apply_rules(results: pd.DataFrame, rules: RulesConfig, first_period: str | N
     return out
 
 
+def degenerate_criteria(results: pd.DataFrame, rules: RulesConfig) -> list[str]:
+    """One sentence per applied preset's relative criterion that was not applicable in some sectors (of the
+    periods in ``results``) because its values do not vary over the regions with employment."""
+    notes = []
+    keys = [k for k in ("ksic", "period") if k in results.columns]
+    for rule in rules.applied():
+        relative = getattr(rule, "relative_criteria", dict)()
+        for column, (source, wording) in relative.items():
+            if source != "focus" and (source not in results.columns or results[source].isna().all()):
+                continue  # not in the tables at all: said by unavailable_criteria
+            flat = [str(key[0]) if isinstance(key, tuple) else str(key) for key, part in results.groupby(keys, sort=False)
+                    if not _varies(_input(part, source), _active(part))]
+            if flat:
+                sectors = ", ".join(dict.fromkeys(flat))
+                notes.append(f"{rule.name}: {wording} not applicable for {sectors} — its values do not vary over the "
+                             "regions with employment (all identical or missing)")
+    return notes
+
+
 def unavailable_criteria(rules: RulesConfig, missing: set[str]) -> list[str]:
     """One sentence per applied preset criterion that the run could not apply (``missing`` inputs)."""
     why = {GROWTH: "growth is not available (it needs two periods; in the first period it never is)",
@@ -320,6 +356,8 @@ def _preset(cls: type, values: Any, where: str):
         if not ok:
             kind = {str: "text", int: "a whole number"}.get(type(default), "a number")
             raise InputError(f"{where}: {key} must be {kind}, like {default!r}; got {value!r}")
+        if isinstance(value, float) and not np.isfinite(value):
+            raise InputError(f"{where}: {key} must be a finite number, like {default!r}; got {value!r}")
     rule = replace(defaults, **{k: float(v) if isinstance(getattr(defaults, k), float) else v for k, v in values.items()})
     rule.check(where)
     return rule
@@ -330,9 +368,34 @@ def _not_applicable(table: pd.DataFrame) -> pd.Series:
 
 
 def _all_applicable(criteria: pd.DataFrame) -> pd.Series:
-    """All criteria pass, leaving out the not applicable ones (a whole column of NA)."""
+    """All criteria pass, leaving out the not applicable ones (a whole column of NA); with none applicable, none
+    passes."""
     applicable = [c for c in criteria.columns if criteria[c].notna().any() or not len(criteria)]
+    if not applicable:
+        return pd.Series(False, index=criteria.index)
     return criteria[applicable].astype(bool).all(axis=1)
+
+
+def _input(table: pd.DataFrame, source: str) -> pd.Series:
+    """The values a relative criterion ranks: a column, or ``focus`` (the sector's share of the region's employment)."""
+    if source == "focus":
+        return table["employees"] / table["total_employees"]
+    return table[source]
+
+
+def _varies(values: pd.Series, base: pd.Series) -> bool:
+    """At least two different values over the percentile base."""
+    known = pd.to_numeric(values[base & values.notna()], errors="coerce").dropna()
+    return len(known) > 1 and float(known.max()) > float(known.min())
+
+
+def _without_degenerate(criteria: pd.DataFrame, table: pd.DataFrame, base: pd.Series,
+                        relative: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """``criteria`` with every relative criterion whose values do not vary made not applicable."""
+    for column, (source, _) in relative.items():
+        if column in criteria.columns and criteria[column].notna().any() and not _varies(_input(table, source), base):
+            criteria[column] = _not_applicable(table)
+    return criteria
 
 
 def _active(table: pd.DataFrame) -> pd.Series:
