@@ -63,12 +63,16 @@ def steps(config: AnalysisConfig) -> int:
     return STEPS + int(config.robustness.enabled)
 
 
-def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> AnalysisResult:
+def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: SectorTable | None = None,
+                 regions: gpd.GeoDataFrame | None = None) -> AnalysisResult:
     """Read, join, compute indicators, weights and tests per sector and period, apply the rule presets,
-    compare the Gangnam area, count."""
+    compare the Gangnam area, count.
+
+    ``table`` and ``regions`` (data already in memory, from the Python API) replace reading the sector
+    and totals files and the boundaries; an in-memory table is user data with no input file to hash."""
     progress.step("reading the sector data")
-    data = data_source(config)
-    table = read_sector_table(data.inputs["sectors"], data.inputs["totals"])
+    data = data_source(config) if table is None else DataSource(False, table.sectors_path.name, {})
+    table = read_sector_table(data.inputs["sectors"], data.inputs["totals"]) if table is None else table
     periods = analysis_periods(table, config)
     table = select_periods(table, [p.label for p in periods])
     revision_of = ksic_revisions(periods, config)
@@ -79,7 +83,7 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT) -> Analysi
                   f"{', '.join(map(str, sorted(set(revision_of.values()))))}")
 
     progress.step("loading boundaries and joining the data to them")
-    regions = load_regions(config, periods)
+    regions = load_regions(config, periods) if regions is None else regions
     progress.note(f"{len(regions)} units from {regions.attrs.get('source', config.data.boundaries)}")
     joined = _join(table, regions, config, periods)
     regions = joined.regions  # harmonised units dissolved, if any
