@@ -24,6 +24,7 @@ from kibs_spatial.cli import main
 from kibs_spatial.fields import describe, markdown
 from kibs_spatial.outputs.geopackage import field_table, undocumented, write_geopackage
 from kibs_spatial.outputs.qgis_styles import _mm, _rgba, lq_class_expression
+from kibs_spatial.symbology import LISA_ENTRIES
 
 SECTORS = ("732", "713")
 QGIS_LAYER_STYLES_COLUMNS = [
@@ -82,30 +83,90 @@ def _qml(gpkg: Path, layer: str, name: str) -> ET.Element:
     return ET.fromstring(text.split("\n", 1)[1])  # after the DOCTYPE line
 
 
-def test_default_lisa_style_uses_conventional_colours(gpkg):
+def _rules(renderer: ET.Element) -> tuple[ET.Element, dict[str, str]]:
+    """The parent rule of a rule-based style and the fill colour of each child rule, by label."""
+    (parent,) = list(renderer.find("rules"))
+    fills = {sym.get("name"): sym.find("layer/prop[@k='color']").get("v") for sym in renderer.iter("symbol")}
+    return parent, {rule.get("label"): fills[rule.get("symbol")] for rule in parent}
+
+
+def test_default_lisa_style_uses_conventional_colours_and_names_the_sector(gpkg):
     renderer = _qml(gpkg, "regions", "732 LISA").find("renderer-v2")
-    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "s732_lisa_cl"
-    categories = {c.get("value"): c.get("symbol") for c in renderer.iter("category")}
-    assert list(categories) == ["HH", "LL", "LH", "HL", "ns", "isolated", "undefined"]
-    fills = {s.get("name"): s.find("layer/prop[@k='color']").get("v") for s in renderer.iter("symbol")}
-    assert fills[categories["HH"]].startswith("215,25,28,")  # red
-    assert fills[categories["LL"]].startswith("44,123,182,")  # blue
-    assert len({fills[k] for k in categories.values()}) == 7  # isolated and undefined distinct from the rest
+    assert renderer.get("type") == "RuleRenderer"
+    parent, fills = _rules(renderer)
+    assert parent.get("label") == "732 specialized design, 2022: LISA clusters and outliers"  # the legend title
+    assert parent.get("filter") is None  # the wide layer holds the last period only
+    assert [rule.get("filter") for rule in parent][0] == "\"s732_lisa_cl\" = 'HH'"
+    assert list(fills) == [e.label for e in LISA_ENTRIES]
+    assert fills["HH cluster: high value, high neighbours"].startswith("215,25,28,")  # red
+    assert fills["LL cluster: low value, low neighbours"].startswith("44,123,182,")  # blue
+    assert len(set(fills.values())) == 7  # isolated and undefined distinct from the rest
 
 
 def test_gi_style_has_99_95_90_legend(gpkg):
     renderer = _qml(gpkg, "regions", "713 Gi* hot spots").find("renderer-v2")
-    labels = [c.get("label") for c in renderer.iter("category")]
+    parent, fills = _rules(renderer)
+    labels = list(fills)
     assert labels[:3] == ["hot spot 99 %", "hot spot 95 %", "hot spot 90 %"]
     assert labels[4:7] == ["cold spot 90 %", "cold spot 95 %", "cold spot 99 %"]
-    assert "s713_gi_bin" in renderer.get("attr")
+    assert "s713_gi_bin" in parent[0].get("filter") and "713 advertising, 2022" in parent.get("label")
 
 
-def test_long_layer_style_is_one_sector_only(gpkg):
-    rules = _qml(gpkg, "sector_results", "713 LISA").find("renderer-v2/rules")
-    (parent,) = list(rules)
-    assert parent.get("filter") == "\"ksic\" = '713'"
-    assert len(list(parent)) == 7
+def test_long_layer_style_is_one_sector_of_the_last_period(gpkg):
+    for name in ("713 LISA", "713 Gi* hot spots", "713 LQ"):
+        parent, fills = _rules(_qml(gpkg, "sector_results", name).find("renderer-v2"))
+        assert parent.get("filter") == "\"ksic\" = '713' AND \"period\" = '2022'"
+        assert parent.get("label").startswith("713 advertising, 2022: ")
+        assert len(fills) in (7, 8)
+
+
+def test_labels_are_unique_names_and_no_layer_is_an_obstacle(gpkg):
+    promising = _qml(gpkg, "promising_locations", "promising locations")
+    text = promising.find("labeling/settings/text-style")
+    assert text.get("isExpression") == "1" and "map_get(map(" in text.get("fieldName")
+    assert "'26110', '부산 중구'" in text.get("fieldName") and "'47111', '포항시 남구'" in text.get("fieldName")
+    assert "concatenate_unique" in text.get("fieldName")  # every sector the unit is promising in
+    for layer, name in (("promising_locations", "promising locations"), ("sido", "sido outlines"),
+                        ("gangnam_area", "Gangnam area")):
+        rendering = _qml(gpkg, layer, name).find("labeling/settings/rendering")
+        assert rendering.get("obstacle") == "0", layer
+    sido = _qml(gpkg, "sido", "sido outlines").find("labeling/settings/text-style").get("fieldName")
+    assert "'서울특별시', '서울'" in sido and "'경상남도', '경남'" in sido
+
+
+def test_every_style_carries_the_registry_aliases(gpkg):
+    for layer, name in (("regions", "713 LQ"), ("sector_results", "732 LISA"), ("promising_locations", "promising locations")):
+        aliases = {a.get("field"): a.get("name") for a in _qml(gpkg, layer, name).iter("alias")}
+        assert aliases["lisa_cl" if layer != "regions" else "s713_lisa_cl"].endswith("LISA class")
+        assert all(aliases.values()), layer
+
+
+def _project(gpkg: Path) -> ET.Element:
+    import io
+    import zipfile
+
+    (content,) = _query(gpkg, "SELECT content FROM qgis_projects WHERE name = 'kibs_clusters'")[0]
+    archive = zipfile.ZipFile(io.BytesIO(bytes.fromhex(content)))
+    (name,) = archive.namelist()
+    return ET.fromstring(archive.read(name).decode("utf-8").split("\n", 1)[1])
+
+
+def test_qgis_project_is_stored_in_the_geopackage(gpkg):
+    project = _project(gpkg)
+    title = project.find("title").text
+    assert title.startswith("KIBS clusters, 2022") and "SYNTHETIC" in title
+    groups = [g.get("name") for g in project.find("layer-tree-group").findall("layer-tree-group")]
+    assert groups == ["Context", "732 specialized design, 2022", "713 advertising, 2022"]
+    layers = {m.find("layername").text: m for m in project.iter("maplayer")}
+    lisa = layers["713 LISA clusters, 2022"]
+    assert lisa.find("datasource").text == ("./kibs_clusters_synthetic.gpkg|layername=sector_results|"
+                                            "subset=\"ksic\" = '713' AND \"period\" = '2022'")
+    assert all(m.find("datasource").text.startswith("./kibs_clusters_synthetic.gpkg|") for m in project.iter("maplayer"))
+    assert lisa.find("map-layer-style-manager").get("current") == "713 LISA clusters, 2022"
+    aliases = {a.get("field"): a.get("name") for a in lisa.iter("alias")}
+    assert aliases["lq"] == "LQ" and aliases["gi_bin"] == "Gi* hot/cold spot"
+    checked = {t.get("name"): t.get("checked") for t in project.iter("layer-tree-layer")}
+    assert checked["732 LISA clusters, 2022"] == "Qt::Checked" and checked["732 LQ, 2022"] == "Qt::Unchecked"
 
 
 def test_lq_class_expression_matches_map_breaks():
@@ -204,3 +265,13 @@ def test_written_types_are_the_registry_types(gpkg):
     wrong = [(row.layer, row.field, row.type, describe(row.layer, row.field).dtype) for row in table.itertuples()
              if describe(row.layer, row.field) is not None and describe(row.layer, row.field).dtype != row.type]
     assert wrong == []
+
+
+def test_a_renamed_geopackage_gets_its_project_retargeted(gpkg, tmp_path):
+    from kibs_spatial.outputs.qgis_project import read_project, retarget_project
+
+    renamed = tmp_path / "my clusters.gpkg"
+    shutil.copy(gpkg, renamed)
+    retarget_project(renamed)
+    sources = [m.find("datasource").text for m in ET.fromstring(read_project(renamed).split("\n", 1)[1]).iter("maplayer")]
+    assert sources and all(s.startswith("./my clusters.gpkg|layername=") for s in sources)

@@ -480,6 +480,8 @@ def test_opening_view_frames_the_results(written):
         if row["prom"] or row["lisa_k"] == "HH" or row["gi_k"] in ("2", "3"):
             lon, lat = feature["properties"]["pt"]
             assert west <= lon <= east and south <= lat <= north, feature["properties"]["code"]
+    views = {v["name"]: v["bounds"] for v in json.loads(re.search(r"views = (\[.*?\]);", text).group(1))}
+    assert views["this sector's results"] == [[south, west], [north, east]] != views["whole country"]
     assert "capital region" in text and "whole country" in text and "KIBS.inset(" in text
 
 

@@ -1,7 +1,11 @@
-"""Tests of the raster surfaces (kibs_spatial.outputs.rasters): reopen the COGs and compare with the polygons."""
+"""Tests of the raster surfaces (kibs_spatial.outputs.rasters): reopen the COGs and compare with the polygons;
+the colour table, category names and QGIS style sidecars."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -10,6 +14,7 @@ import pandas as pd
 import pytest
 import rasterio
 from shapely.geometry import Polygon, box
+from system_programs import require
 
 from kibs_spatial.analysis.sectors import SECTORS_BY_CODE
 from kibs_spatial.errors import InputError
@@ -19,6 +24,7 @@ from kibs_spatial.outputs.rasters import (
     write_sector_rasters,
 )
 from kibs_spatial.result import DataSource
+from kibs_spatial.symbology import DENSITY_BOUNDS, GI_ENTRIES, LQ_BREAKS
 
 SECTOR = SECTORS_BY_CODE["62"]
 X0, Y0 = 900_000.0, 1_700_000.0  # EPSG:5179 metres, a multiple of 1 km
@@ -43,14 +49,15 @@ def results() -> pd.DataFrame:
     })
 
 
-# Hand-computed: employees / area in km².
-EXPECTED = {"A": {"density": 2.0, "lq": 1.5, "gi_bin": 3}, "B": {"density": 0.5, "lq": 0.25, "gi_bin": -2},
-            "C": {"density": None, "lq": None, "gi_bin": 0}}
+# Hand-computed: employees / area in km²; the Gi* class is the bin + 3.
+EXPECTED = {"A": {"density": 2.0, "lq": 1.5, "gi_class": 6}, "B": {"density": 0.5, "lq": 0.25, "gi_class": 1},
+            "C": {"density": None, "lq": None, "gi_class": 3}}
+LAYERS = ["density", "lq", "gi_class"]
 
 
 def write(regions, results, out, *, synthetic=True, metadata=None):
     """The writer on the parts of a run result it reads."""
-    result = SimpleNamespace(regions=regions, latest=lambda: results, sectors=(SECTOR,),
+    result = SimpleNamespace(regions=regions, latest=lambda: results, sectors=(SECTOR,), last_period="2022",
                              data=DataSource(synthetic, "test"), metadata=metadata or {})
     return write_sector_rasters(result, out)
 
@@ -62,27 +69,30 @@ def written(tmp_path_factory, regions, results):
     return {p.name: p for p in paths}
 
 
-def test_file_names(written):
-    assert sorted(written) == ["sector_62_density_synthetic.tif", "sector_62_gi_bin_synthetic.tif",
+def test_file_names_and_sidecars(written):
+    assert sorted(written) == ["sector_62_density_synthetic.tif", "sector_62_gi_class_synthetic.tif",
                                "sector_62_lq_synthetic.tif"]
-    leftovers = [p for p in next(iter(written.values())).parent.iterdir() if p.name not in written]
-    assert leftovers == []
+    folder = next(iter(written.values())).parent
+    sidecars = sorted(p.name for p in folder.iterdir() if p.name not in written)
+    assert sidecars == ["sector_62_density_synthetic.qml", "sector_62_gi_class_synthetic.qml",
+                        "sector_62_gi_class_synthetic.tif.aux.xml", "sector_62_lq_synthetic.qml"]  # nothing else left
 
 
-@pytest.mark.parametrize("layer", ["density", "lq", "gi_bin"])
+@pytest.mark.parametrize("layer", LAYERS)
 def test_cog_structure_and_metadata(written, layer):
     with rasterio.open(written[f"sector_62_{layer}_synthetic.tif"]) as ds:
         assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert ds.crs.to_epsg() == 5179
         assert ds.res == (1000.0, 1000.0)
         assert ds.bounds == (X0, Y0, X0 + 400_000, Y0 + 300_000)
-        assert ds.nodata == (CLASS_NODATA if layer == "gi_bin" else FLOAT_NODATA)
+        assert ds.nodata == (CLASS_NODATA if layer == "gi_class" else FLOAT_NODATA)
         assert ds.overviews(1), "expected internal overviews"
         assert ds.block_shapes[0] == (256, 256)
         assert "KSIC 62" in ds.descriptions[0]
         tags = ds.tags()
         assert tags["DATA_NOTE"] == "SYNTHETIC demo data" and tags["TOOL"] == "kibs_spatial test"
         assert tags["KIBS_LAYER"] == layer and tags["KIBS_SECTOR"] == "62" and tags["KIBS_SYNTHETIC"] == "yes"
+        assert tags["KIBS_PERIOD"] == "2022" and ds.descriptions[0].endswith(", 2022")
 
 
 def _cell_centres(ds, rng, n):
@@ -91,7 +101,7 @@ def _cell_centres(ds, rng, n):
     return rows, cols, np.asarray(xs), np.asarray(ys)
 
 
-@pytest.mark.parametrize("layer", ["density", "lq", "gi_bin"])
+@pytest.mark.parametrize("layer", LAYERS)
 def test_sampled_cells_match_the_polygon_holding_their_centre(written, regions, layer):
     rng = np.random.default_rng(7)
     with rasterio.open(written[f"sector_62_{layer}_synthetic.tif"]) as ds:
@@ -125,11 +135,47 @@ def test_every_unit_value_appears_with_its_area(written):
     assert (band == np.float32(0.5)).sum() == 30_000
     # Unit C (missing employees) and the triangle outside every unit are nodata.
     assert (band == FLOAT_NODATA).sum() == 30_000
-    with rasterio.open(written["sector_62_gi_bin_synthetic.tif"]) as ds:
-        bins = ds.read(1)
-    # Unit C is 15,000 km²; cells on its diagonal edge count when their centre is inside.
-    assert (bins == 0).sum() == pytest.approx(15_000, abs=250)
-    assert (bins == CLASS_NODATA).sum() == pytest.approx(15_000, abs=250)
+    with rasterio.open(written["sector_62_gi_class_synthetic.tif"]) as ds:
+        classes = ds.read(1)
+    # Unit C (not significant: class 3) is 15,000 km²; cells on its diagonal edge count when their centre is inside.
+    assert (classes == 3).sum() == pytest.approx(15_000, abs=250)
+    assert (classes == CLASS_NODATA).sum() == pytest.approx(15_000, abs=250)
+
+
+def test_gi_classes_carry_a_colour_table_and_their_names(written):
+    path = written["sector_62_gi_class_synthetic.tif"]
+    with rasterio.open(path) as ds:
+        assert ds.dtypes[0] == "uint8"
+        colours = ds.colormap(1)
+    by_value = {int(e.key) + 3: e for e in GI_ENTRIES if e.key != "na"}
+    for value, entry in by_value.items():
+        assert "#%02x%02x%02x" % colours[value][:3] == entry.fill
+    assert colours[CLASS_NODATA][3] == 0  # nodata transparent
+    ogr = shutil.which("gdalinfo")
+    require(ogr is not None, "gdalinfo not installed (apt-get install gdal-bin)")
+    info = subprocess.run([ogr, str(path)], check=True, capture_output=True, text=True).stdout
+    names = info[info.index("Categories:"):].splitlines()[1:8]
+    assert [line.split(":", 1)[1].strip() for line in names] == [by_value[v].label for v in range(7)]
+    assert "Color Table" in info
+
+
+def _qml(path) -> ET.Element:
+    return ET.fromstring(path.with_suffix(".qml").read_text(encoding="utf-8").split("\n", 1)[1])
+
+
+def test_qgis_styles_beside_the_rasters(written):
+    density = _qml(written["sector_62_density_synthetic.tif"]).find("pipe/rasterrenderer")
+    assert density.get("type") == "singlebandpseudocolor"
+    shader = density.find("rastershader/colorrampshader")
+    bounds = [float(i.get("value")) for i in shader.iter("item")]
+    assert shader.get("colorRampType") == "DISCRETE" and bounds == [*DENSITY_BOUNDS, float("inf")]
+    assert all(b / a == pytest.approx(10) for a, b in zip(bounds[:-2], bounds[1:-1]))  # one class per decade: log scale
+    lq = _qml(written["sector_62_lq_synthetic.tif"]).find("pipe/rasterrenderer/rastershader/colorrampshader")
+    assert [float(i.get("value")) for i in lq.iter("item")] == [*LQ_BREAKS, float("inf")]
+    gi = _qml(written["sector_62_gi_class_synthetic.tif"]).find("pipe/rasterrenderer")
+    assert gi.get("type") == "paletted"
+    assert [(e.get("value"), e.get("label")) for e in gi.iter("paletteEntry")][:2] == [
+        ("0", "cold spot 99 %"), ("1", "cold spot 95 %")]
 
 
 def test_missing_result_rows_are_nodata(tmp_path, regions, results):

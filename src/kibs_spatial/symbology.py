@@ -179,3 +179,15 @@ def unique_labels(regions: pd.DataFrame) -> list[str]:
         counts = pd.Series(labels).value_counts()
         labels = [rule(i) if counts[label] > 1 else label for i, label in enumerate(labels)]
     return labels
+
+
+DENSITY_BOUNDS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+"""Upper bounds of the density classes (employees per km²): one class per decade, so that units from
+0.01 to over 1,000 per km² all show (a linear stretch shows nothing outside Seoul)."""
+
+DENSITY_ENTRIES: tuple[LegendEntry, ...] = tuple(
+    LegendEntry(str(i), label, colour) for i, (label, colour) in enumerate(zip(
+        [f"≤ {DENSITY_BOUNDS[0]:g}"] + [f"{lo:g} – {hi:,g}" for lo, hi in zip(DENSITY_BOUNDS, DENSITY_BOUNDS[1:])]
+        + [f"> {DENSITY_BOUNDS[-1]:,g}"],
+        ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"))))
+"""Density classes, per km² (the rasters' density style)."""

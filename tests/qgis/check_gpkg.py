@@ -3,7 +3,8 @@
 Run with the system Python that has Debian's python3-qgis:
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 check_gpkg.py FILE.gpkg RENDER_LAYER OUT.png
 For every layer: validity, feature count, CRS, the default style QGIS applied (renderer type,
-classification attribute, categories or rules, labels). RENDER_LAYER is drawn to OUT.png and
+classification attribute, categories or rules, labels and whether they are obstacles), the field
+aliases QGIS shows. RENDER_LAYER is drawn to OUT.png and
 the image's pixel statistics are reported. No assertions here: tests/test_qgis.py asserts.
 """
 
@@ -50,17 +51,23 @@ def describe_layer(path: str, name: str) -> dict:
     info = {"valid": layer.isValid()}
     if not layer.isValid():
         return info
+    fields = layer.fields()
     info.update(
         features=layer.featureCount(),
         crs=layer.crs().authid(),
         spatial=layer.isSpatial(),
-        fields=[f.name() for f in layer.fields()],
+        fields=[f.name() for f in fields],
+        field_count=len(fields),
+        aliased=sum(1 for i in range(len(fields)) if layer.attributeAlias(i)),
+        aliases={fields[i].name(): layer.attributeAlias(i) for i in range(len(fields))},
     )
     if layer.isSpatial():
         info["renderer"] = describe_renderer(layer.renderer())
         info["labels"] = bool(layer.labelsEnabled())
         if layer.labelsEnabled() and layer.labeling() is not None:
-            info["label_field"] = layer.labeling().settings().fieldName
+            settings = layer.labeling().settings()
+            info.update(label_field=settings.fieldName, label_is_expression=settings.isExpression,
+                        label_obstacle=settings.obstacleSettings().isObstacle())
         count, _ids, names, _descriptions, _error = layer.listStylesInDatabase()
         info["stored_styles"] = list(names[:count])
     return info

@@ -30,6 +30,7 @@ from ..files import write_csv, write_text
 from ..result import AnalysisResult
 from .geopackage import add_spatial_view, write_field_table, write_geopackage
 from .maps import write_maps
+from .qgis_project import unique_name_overrides, write_qgis_project
 from .qgis_styles import run_styles, write_layer_styles
 from .rasters import write_sector_rasters
 from .report import write_report
@@ -69,7 +70,8 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
         layers[AREA] = result.area
     if result.sido is not None:
         layers[SIDO] = result.sido
-    geopackage = write_geopackage(out / f"kibs_clusters{suffix}.gpkg", layers, lambda tmp: _finish_geopackage(tmp, result))
+    target = out / f"kibs_clusters{suffix}.gpkg"
+    geopackage = write_geopackage(target, layers, lambda tmp: _finish_geopackage(tmp, result, target.name))
     tables = [
         write_csv(out / f"indicators{suffix}.csv", _with_source(attributes, result)),
         write_csv(out / f"promising_locations{suffix}.csv", _with_source(promising, result)),
@@ -121,12 +123,15 @@ def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(wide, geometry="geometry", crs=result.regions.crs)
 
 
-def _finish_geopackage(path: Path, result: AnalysisResult) -> None:
-    """The long layer as a view (geometry stored once), then the field table and the QGIS styles."""
+def _finish_geopackage(path: Path, result: AnalysisResult, file_name: str) -> None:
+    """The long layer as a view (geometry stored once), then the field table, the QGIS styles and the
+    QGIS project (its layer sources name ``file_name``, the GeoPackage once renamed into place)."""
     add_spatial_view(path, LONG, LONG_TABLE, REGIONS, "region_code")
     sector_names = {s.field_prefix: f"{s.name_en} (KSIC {s.ksic})" for s in result.sectors}
     write_field_table(path, sector_names)
-    write_layer_styles(path, run_styles(result.sectors), sector_names)
+    write_layer_styles(path, run_styles(result.sectors, result.last_period, unique_name_overrides(result)),
+                       sector_names)
+    write_qgis_project(path, file_name, result, sector_names)
 
 
 def _with_geometry(rows: pd.DataFrame, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
