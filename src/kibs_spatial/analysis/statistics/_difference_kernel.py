@@ -1,12 +1,12 @@
 """Numba kernel for the conditional permutation null of local Geary (squared neighbour differences).
 
-The batched engine's kernel (:func:`.permutation.local_counts`) simulates the weighted sum of the
+The batched engine's kernel (``local_counts()``) simulates the weighted sum of the
 drawn neighbours' values, ``S = sum_t w_t z_(t)``, because local Moran, Gi and Gi* are monotone in
 it. Local Geary, ``c_i = sum_t w_t (z_i - z_(t))^2 = z_i^2 W_i - 2 z_i S + sum_t w_t z_(t)^2``, also
 needs the weighted sum of squares of the drawn values, so ``S`` alone cannot order the simulated
 ``c_i``; this kernel computes the simulated ``c_i`` itself.
 
-The draws are exactly those of the batched engine (:func:`.permutation.random_units` gives the
+The draws are exactly those of the batched engine (``random_units()`` gives the
 same sequence): permutation ``p`` of unit ``i`` walks the splitmix64 sub-stream
 ``_perm_key(stream_state(seed, i), p)``, each word a uniform unit among the other ``n - 1`` by
 Lemire's method with exact rejection, a unit already drawn redrawn. A column uses the first
@@ -16,7 +16,7 @@ conditional permutation null on the non-missing units as local Moran's, from the
 result does not depend on the number of threads, on how units and permutations are split into
 calls, or on which other columns are analysed at the same time. ``cache=True``.
 
-Unlike :func:`.permutation.local_counts` the draws are made word by word (no vectorised fast path)
+Unlike ``local_counts()`` the draws are made word by word (no vectorised fast path)
 and the columns are visited one by one: about 3x slower per unit, column and permutation, which
 is milliseconds on the si-gun-gu layers.
 """

@@ -1,22 +1,22 @@
 """Moran correlograms: Moran's I at increasing spatial lags, by contiguity order or distance band.
 
-A correlogram asks at which scale values are alike: Moran's I (see :mod:`.global_moran`) computed
+A correlogram asks at which scale values are alike: Moran's I (see ``global_moran``) computed
 once per lag ``k`` with binary weights ``w^(k)_ij = 1`` for the pairs at that lag, row-standardised:
 
-- **contiguity order** (:func:`contiguity_correlogram`): the pairs whose shortest path in the
+- **contiguity order** (``contiguity_correlogram()``): the pairs whose shortest path in the
   neighbour graph of ``w`` has exactly ``k`` steps (order 1 = the neighbours, 2 = their neighbours
   that are not neighbours already, ...); ``spdep::nblag`` + ``sp.correlogram(method = "I")``.
-- **distance band** (:func:`distance_correlogram`): the pairs whose points lie ``d_(k-1) < d <= d_k``
+- **distance band** (``distance_correlogram()``): the pairs whose points lie ``d_(k-1) < d <= d_k``
   apart (an annulus, ``spdep::dnearneigh(x, d1, d2)``), or ``0 < d <= d_k`` with ``cumulative=True``
   (``libpysal.weights.DistanceBand`` thresholds, as ``esda.correlogram`` computes them).
 
 Each lag gets ``E[I] = -1/(n-1)``, the variance and ``z_rand``/``p_rand`` under randomisation and a
 two-sided permutation ``p_sim`` (equal tails, total randomisation, stream ``(seed, p)``), exactly as
-:func:`.global_moran`, for every column at once. A unit without a pair at some lag (beyond the
+``global_moran()``, for every column at once. A unit without a pair at some lag (beyond the
 graph's diameter, or at a band no other point falls in) keeps its value in ``n``, the mean and the
 variance and has a zero row, as in esda (spdep's ``adjust.n`` drops it from ``n`` instead; the two
 agree whenever every unit has a pair). Missing values (NaN) are left out per column, as in
-:func:`.global_moran`.
+``global_moran()``.
 
 References
 ----------
@@ -131,7 +131,7 @@ def distance_correlogram(coords, values, bands, cumulative: bool = False, permut
         Increasing upper bounds ``d_1 < d_2 < ...``; band ``k`` holds the pairs ``d_(k-1) < d <= d_k``
         (``d_0 = 0``), or ``0 < d <= d_k`` with ``cumulative=True``.
     permutations, seed, n_jobs
-        As :func:`.global_moran`.
+        As ``global_moran()``.
 
     Examples
     --------

@@ -19,7 +19,7 @@ neighbour with a value stays zero, as in esda):
 ``z = (C - 1) / sqrt(Var)`` (negative for positive autocorrelation, as in esda; spdep reports
 ``(1 - C) / sqrt(Var)``), ``p_norm``/``p_rand`` two-sided. ``p_sim`` comes from total
 randomisation with equal tails, ``min(1, 2 min(1 + #{C* >= C}, 1 + #{C* <= C}) / (P + 1))``,
-permutation ``p`` drawing from the stream ``(seed, p)`` (see :mod:`.quadratic_forms`).
+permutation ``p`` drawing from the stream ``(seed, p)`` (see ``quadratic_forms``).
 
 References
 ----------

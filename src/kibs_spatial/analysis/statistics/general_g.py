@@ -17,7 +17,7 @@ do. The variance under randomisation (Getis & Ord 1992, with the corrected ``B1`
     B4 = S1 - S2 + S0^2
 
 ``z = (G - E[G]) / sqrt(E[G^2] - E[G]^2)``, ``p_norm`` two-sided; ``p_sim`` from total randomisation
-with equal tails (see :mod:`.quadratic_forms`; the denominator does not change under a shuffle).
+with equal tails (see ``quadratic_forms``; the denominator does not change under a shuffle).
 
 References
 ----------

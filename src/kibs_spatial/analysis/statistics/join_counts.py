@@ -23,7 +23,7 @@ and WW as BB with ``n_0``. ``z = (J - E[J]) / sqrt(Var[J])``. More BB joins than
 (``z_bb > 0``) means the black units cluster; more BW joins means they avoid each other.
 ``p_*`` are normal p-values for the ``alternative``; ``p_sim_*`` come from total randomisation
 with equal tails (two-sided) or the one tail asked for, the same shuffles serving BB, WW and BW
-(see :mod:`.quadratic_forms`).
+(see ``quadratic_forms``).
 
 References
 ----------

@@ -19,7 +19,7 @@ the other ``n - 1`` units with a value): with ``y_j = (z_i - z_j)^2`` over those
     Var[c_i] = v_y ((n - 1) S1_i - W_i^2) / (n - 2)
 
 giving ``z`` (analytic, used for ``permutations=0``). The pseudo p-values count simulated ``c_i``
-from the batched engine's own draws (:mod:`._difference_kernel`), two-sided with equal tails by
+from the batched engine's own draws (``_difference_kernel``), two-sided with equal tails by
 default, ``greater`` = larger than expected (negative association), ``less`` = smaller (positive),
 ``two-sided-folded`` about ``E[c_i]``; ``q`` is FDR-adjusted per column (or over all).
 
@@ -98,10 +98,10 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     values : array_like, (n,) or (n, k)
         Rows in ``w.id_order``.
     permutations : int
-        Conditional permutations per unit, drawn as by :func:`.local_statistics` (the same seed
+        Conditional permutations per unit, drawn as by ``local_statistics()`` (the same seed
         gives the same draws); 0 = normal p-values from the exact conditional moments.
     seed, alternative, fdr, fdr_scope, alpha, n_jobs
-        As :func:`.local_statistics`.
+        As ``local_statistics()``.
     progress : callable(done, total), optional
         Called after each block of units.
 

@@ -17,17 +17,17 @@ BB join count       0/1                                    0                    
 BW join count       0/1                                    ``(w_i. + w_.i) / 2``       -1
 ==================  =====================================  ==========================  ======
 
-:func:`quadratic_form_sims` evaluates ``Q`` on ``permutations`` total randomisations of ``x``
+``quadratic_form_sims()`` evaluates ``Q`` on ``permutations`` total randomisations of ``x``
 (every value shuffled over every unit). Permutation ``p`` shuffles with a Fisher-Yates pass driven
-by the splitmix64 stream ``(seed, p)`` of :mod:`.permutation`, exactly as
+by the splitmix64 stream ``(seed, p)`` of ``permutation``, exactly as
 ``permutation.global_moran_sims`` does, so with ``d = 0, c = 1`` it reproduces Moran's simulated
 I bit for bit (a test checks it) and the result never depends on the number of threads.
 ``cache=True``: a new process loads the compiled kernel from ``__pycache__``. (numba's cache
 watches this file only: the tests compare this kernel with ``global_moran_sims`` in every run,
 so a change to the shared generator that left a stale cache here would fail them.)
 
-:func:`equal_tails_p` turns the simulated values into the toolkit's two-sided (equal tails),
-``greater`` or ``less`` pseudo p-value (see :mod:`.inference`).
+``equal_tails_p()`` turns the simulated values into the toolkit's two-sided (equal tails),
+``greater`` or ``less`` pseudo p-value (see ``inference``).
 """
 
 from __future__ import annotations
