@@ -202,7 +202,8 @@ def _side(figure: Figure, site: MapSite, shared: dict[str, SharedGeoJson], prope
     layer = RegionLayer(data, f"{label}: LQ", key, LQ_ENTRIES, overlay=False, show=True)
     side.add_child(layer)
     side.add_child(Legend(side, layer, f"{label}: LQ", _legend_rows(LQ_ENTRIES, [p[key] for p in properties]),
-                          f"KSIC {names}; " + LQ_NOTE))
+                          f"KSIC {names} together; " + LQ_NOTE.replace("the sector's", "the kind's", 1)
+                          .replace("in the sector", "in this kind of KIBS", 1)))
     if sido_json is not None:
         sido = RegionLayer(shared["sido"], "Province (sido) outlines", "sido", [SIDO_ENTRY], overlay=True, show=True,
                            tooltip=False)
