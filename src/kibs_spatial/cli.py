@@ -1,12 +1,25 @@
 """The ``kibs-spatial`` command line: a thin layer over the Python API.
 
-Bad input ends with one clear message and exit status 2; no traceback.
+Bad input ends with one line, ``kibs-spatial: error: <file, line, column or option>: <what> — <what to do>``,
+and exit status 2; no traceback. Anything unexpected ends with a short message naming a log file that
+holds the traceback, and exit status 1. Ctrl-C (or SIGTERM) ends with exit status 130 and a message saying
+what was left: outputs are written into staging folders that replace the previous run's folders only
+when complete (``files.staged_folders``), under a lock that refuses a second run into the same place.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import signal
 import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
@@ -15,26 +28,119 @@ from .defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED, DEFAULT_WEIGHTS
 from .errors import InputError
 
 EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+PERMUTATION_RANGE = "99 to 999,999"
+PROG = "kibs-spatial"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a refused option (already reported on one line)
+        return done.code if isinstance(done.code, int) else EXIT_INPUT_ERROR
+    state = _State(args.command)
+    try:
+        with _terminate_as_interrupt():
+            return args.handler(args, state) if args.command == "run" else args.handler(args)
     except InputError as error:
-        print(f"kibs-spatial: error: {error}", file=sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("kibs-spatial: interrupted; no partial output was left behind", file=sys.stderr)
-        return 130
+        print(f"{PROG}: interrupted; {state.left()}", file=sys.stderr)
+        if argv is None:  # the console command: everything is cleaned up, skip the interpreter's slow teardown
+            _exit_now(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        if not error.filename:
+            return _internal_error(error, argv)
+        print(f"{PROG}: error: {error.filename}: {error.strerror or error} — check the path, its permissions and the "
+              "free space", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except Exception as error:  # noqa: BLE001 - the last resort: never a raw traceback on the console
+        return _internal_error(error, argv)
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once (after Ctrl-C): the staging folders are gone, the locks die with the process;
+    tearing down numba, pandas and GDAL would take another second or two."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _internal_error(error: BaseException, argv: list[str] | None) -> int:
+    """Write the traceback to a log file and say where it is; exit status 1."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log = Path(tempfile.gettempdir()) / f"{PROG}-error-{stamp}-{os.getpid()}.log"
+    text = (f"{PROG} {__version__}, Python {sys.version.split()[0]}\ncommand: {PROG} "
+            f"{' '.join(sys.argv[1:] if argv is None else argv)}\n\n"
+            + "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+    try:
+        log.write_text(text, encoding="utf-8")
+        where = f"the details are in {log}"
+    except OSError:
+        where = "the details could not be written to a log file"
+    summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    print(f"{PROG}: error: unexpected internal error ({summary}) — {where}; please report it with that file",
+          file=sys.stderr)
+    return EXIT_INTERNAL_ERROR
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``) stops the run like Ctrl-C does, so its staging folders are removed too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass
+class _State:
+    """How far a command got, for the message after Ctrl-C."""
+
+    command: str
+    phase: str = "starting"  # analysis, writing, replacing, done
+    targets: list[tuple[Path, bool]] = field(default_factory=list)  # output folders and whether they existed
+
+    def left(self) -> str:
+        """What the interrupted command left, exactly."""
+        if self.command != "run" or not self.targets:
+            return "no output file was changed (every file is written to a temporary name and renamed when complete)"
+        if self.phase in ("replacing", "done"):
+            return f"the outputs were complete and are in {', '.join(str(p) for p, _ in self.targets)}"
+        unchanged = "; ".join(f"{path} still holds the previous run's outputs, unchanged" if existed
+                              else f"{path} was not created" for path, existed in self.targets)
+        if self.phase == "writing":
+            return f"stopped while writing the outputs; the unfinished files were removed and {unchanged}"
+        return f"stopped during the analysis, before anything was written; {unchanged}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Refused options end with one line (``kibs-spatial: error: ...``) and exit status 2, without the usage block."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(EXIT_INPUT_ERROR, f"{PROG}: error: {self.prog.removeprefix(PROG).strip() or PROG}: {message} — see "
+                                    f"{self.prog} --help\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kibs-spatial", description="Map KIBS industry clusters with spatial statistics.")
+    parser = _Parser(prog=PROG, description="Map KIBS industry clusters with spatial statistics.")
     parser.add_argument("--version", action="version", version=f"kibs-spatial {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -42,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="analysis TOML file (see examples/analysis.toml)")
     run.add_argument("--output", type=Path, help="output folder (overrides [output] dir)")
     run.add_argument("--maps-dir", type=Path, help="folder for the HTML maps (overrides [output] maps_dir)")
-    run.add_argument("--permutations", type=int, help="permutations for the tests (overrides the config)")
+    run.add_argument("--permutations", type=int, help=f"permutations for the tests, {PERMUTATION_RANGE} (overrides the config); "
+                                                      "memory does not grow with the number, time does")
     run.add_argument("--seed", type=int, help="random seed (overrides the config)")
     run.add_argument("--allow-unmatched", action="store_true", help="continue when data rows match no region (they are reported)")
     run.add_argument("--preset", action="append", metavar="NAME",
@@ -61,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--layer", help="layer of the input file (bundled: sigungu or city)")
     weights.add_argument("--id", default="region_code", help="id field of the input layer (default region_code)")
     weights.add_argument("--input-crs", help="CRS of an input file that has none, e.g. EPSG:5186")
+    weights.add_argument("--crs", default=PROJECTED_CRS, help=f"CRS to work in, in metres (default {PROJECTED_CRS}; "
+                                                           "'auto' = the layer's own or local UTM, for a layer outside Korea)")
     weights.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS}; also rook:tolerance=500, knn:k=6, distance:threshold=20000, kernel:k=8)")
     weights.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     weights.add_argument("--output", type=Path, help="write the graph as a GAL file keyed by region code")
@@ -74,7 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--id", help="unique id field (default: features numbered from 1 as feature_id)")
     hot.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS})")
     hot.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
-    hot.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS, help=f"conditional permutations (default {DEFAULT_PERMUTATIONS})")
+    hot.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS,
+                     help=f"conditional permutations, {PERMUTATION_RANGE} (default {DEFAULT_PERMUTATIONS})")
     hot.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     hot.add_argument("--alternative", choices=["two-sided", "two-sided-folded", "greater", "less"], default="two-sided",
                      help="two-sided = equal tails (default); two-sided-folded = folded about the permutation mean")
@@ -122,7 +232,8 @@ def run_overrides(args: argparse.Namespace) -> dict[tuple[str, str], tuple[objec
     return {(options[d][0], options[d][1]): (str(v) if isinstance(v, Path) else v, options[d][2]) for d, v in given.items()}
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, state: _State) -> int:
+    from .files import locked_outputs, staged_folders
     from .io.config import load_config
     from .outputs import write_outputs
     from .outputs.summary_text import format_summary
@@ -130,48 +241,144 @@ def _run(args: argparse.Namespace) -> int:
     from .progress import Progress
 
     config = load_config(args.config, run_overrides(args))
-    progress = Progress(steps(config) + 1, enabled=not args.quiet)
-    result = run_analysis(config, progress)
-    progress.step("writing the GeoPackage, report, tables, maps and rasters")
-    written = write_outputs(result)
+    folders = _output_folders(config, args)
+    state.targets = [(root, root.exists()) for root, _ in folders.roots]
+    with locked_outputs(folders.roots):
+        _permutation_note(config.statistics.permutations, args.quiet)
+        progress = Progress(steps(config) + 1, enabled=not args.quiet)
+        state.phase = "analysis"
+        result = _with_degenerate_notes(run_analysis(config, progress))
+        progress.step("writing the GeoPackage, report, tables, maps and rasters")
+        state.phase = "writing"
+        with staged_folders([root for root, _ in folders.roots]) as staging:
+            written = write_outputs(replace(result, config=folders.staged(config, staging)))
+            state.phase = "replacing"
+        state.phase = "done"
     progress.finish()
+    final = folders.final(staging)
     print(format_summary(result))
     print()
-    print(f"GeoPackage: {written.geopackage}")
-    print(f"Maps:       {written.maps[0] if written.maps else '-'} ({len(written.maps)} pages)")
-    print(f"Report:     {written.report}")
-    print(f"Tables:     {Path(config.output.dir)} ({len(written.tables)} files)")
+    print(f"GeoPackage: {final(written.geopackage)}")
+    print(f"Maps:       {final(written.maps[0]) if written.maps else '-'} ({len(written.maps)} pages)")
+    print(f"Report:     {final(written.report)}")
+    print(f"Tables:     {folders.dir} ({len(written.tables)} files)")
     if written.rasters:
-        print(f"Rasters:    {written.rasters[0].parent} ({len(written.rasters)} GeoTIFFs)")
+        print(f"Rasters:    {final(written.rasters[0].parent)} ({len(written.rasters)} GeoTIFFs)")
     return 0
+
+
+@dataclass(frozen=True)
+class _OutputFolders:
+    """The run's output folder and maps folder (absolute), and the folders written as a whole (``roots``): one when
+    the maps go inside the output folder, else both."""
+
+    dir: Path
+    maps_dir: Path
+    roots: list[tuple[Path, str]]  # (folder, how the user named it)
+
+    def staged(self, config, staging: dict[Path, Path]):
+        """``config`` with the output and maps folders moved into their staging folders."""
+        move = self.final_to_staged(staging)
+        return replace(config, output=replace(config.output, dir=str(move(self.dir)), maps_dir=str(move(self.maps_dir))))
+
+    def final_to_staged(self, staging: dict[Path, Path]):
+        def move(path: Path) -> Path:
+            root = next(r for r, _ in self.roots if path == r or r in path.parents)
+            return staging[root] / path.relative_to(root)
+        return move
+
+    def final(self, staging: dict[Path, Path]):
+        """Maps a written path in a staging folder to its final place."""
+        def back(path: Path) -> Path:
+            path = Path(path)
+            for root, folder in staging.items():
+                if path == folder or folder in path.parents:
+                    return root / path.relative_to(folder)
+            return path
+        return back
+
+
+def _output_folders(config, args: argparse.Namespace) -> _OutputFolders:
+    """The output folders of ``run``, checked before any computation (an existing file, a read-only place, ...)."""
+    from .files import check_output_folder
+
+    where = config.source if config.source != "defaults" else "the defaults"
+    dir_label = "--output" if args.output is not None else f"{where}: [output] dir"
+    maps_label = "--maps-dir" if args.maps_dir is not None else f"{where}: [output] maps_dir"
+    out = check_output_folder(config.output.dir, dir_label)
+    maps = check_output_folder(config.output.maps_dir, maps_label)
+    if maps == out or out in maps.parents:
+        roots = [(out, dir_label)]
+    elif maps in out.parents:
+        roots = [(maps, maps_label)]
+    else:
+        roots = [(out, dir_label), (maps, maps_label)]
+    return _OutputFolders(out, maps, roots)
+
+
+def _permutation_note(permutations: int, quiet: bool) -> None:
+    """Above the default, say what a large number of permutations costs (time, not memory)."""
+    if quiet or permutations <= DEFAULT_PERMUTATIONS:
+        return
+    print(f"note: {permutations:,} permutations per unit ({PERMUTATION_RANGE} allowed) take about "
+          f"{permutations / DEFAULT_PERMUTATIONS:.0f} times as long as the default {DEFAULT_PERMUTATIONS:,}; memory does not "
+          "grow with the number (the draws are counted in chunks); Ctrl-C stops the run within a second", file=sys.stderr)
+
+
+def _with_degenerate_notes(result):
+    """The run's notes plus every criterion that was not applicable because its values do not vary.
+
+    (``pipeline.run_analysis`` can add these itself with ``clusters.degenerate_criteria``; then this adds nothing.)
+    """
+    from .analysis.clusters import degenerate_criteria
+
+    extra = [note for note in degenerate_criteria(result.latest(), result.config.rules) if note not in result.notes]
+    if not extra:
+        return result
+    notes = (*result.notes, *extra)
+    metadata = {**result.metadata, "notes": " | ".join(notes)}
+    return replace(result, notes=notes, metadata=metadata)
 
 
 def _weights(args: argparse.Namespace) -> int:
     from .analysis.weights import build_weights
-    from .io.boundaries import load_bundled_regions
+    from .files import check_output_file, locked_outputs
+    from .io.boundaries import LEVELS, load_bundled_regions
     from .io.boundary_files import read_boundary_file
+    from .io.config import check_crs, weights_config
     from .outputs.tables import write_gal
 
-    if args.input is None:
-        regions = load_bundled_regions(args.layer or "sigungu")
-    else:
-        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, source_crs=args.input_crs)
-    result = build_weights(regions, args.weights, id_column=args.id, island_policy=args.islands)
+    weights = weights_config({"spec": args.weights, "islands": args.islands},
+                             lambda key: "--weights" if key == "spec" else "--islands")
+    check_crs(args.crs, "--crs", projected=True)
+    check_crs(args.input_crs, "--input-crs")
+    outputs = [(check_output_file(args.output, "--output"), "--output")] if args.output else []
+    with locked_outputs(outputs):
+        if args.input is None:
+            if (args.layer or "sigungu") not in LEVELS:
+                raise InputError(f"--layer: the bundled boundaries have no layer {args.layer!r}; use one of "
+                                 f"{', '.join(LEVELS)}, or give a boundary file")
+            regions = load_bundled_regions(args.layer or "sigungu")
+        else:
+            regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, target_crs=args.crs,
+                                         source_crs=args.input_crs)
+        result = build_weights(regions, weights.spec, id_column=args.id, island_policy=weights.islands)
+        if args.output:
+            write_gal(result.w, args.output)
     if args.json:
         print(result.report.to_json())
     else:
         names = dict(zip(regions[args.id].astype(str), regions["full_name_ko"])) if "full_name_ko" in regions else None
         print(result.report.to_text(names))
-    if args.output:
-        write_gal(result.w, args.output)
-        if not args.json:
+        if args.output:
             print(f"GAL file: {args.output}")
     return 0
 
 
 def _hotspots(args: argparse.Namespace) -> int:
+    from .files import check_output_file, locked_outputs
     from .hotspot_layer import HotspotSettings, run_hotspots
-    from .io.config import statistics_config, weights_config
+    from .io.config import check_crs, statistics_config, weights_config
     from .outputs.hotspots import write_hotspots
     from .progress import Progress
 
@@ -180,11 +387,19 @@ def _hotspots(args: argparse.Namespace) -> int:
                                                              "alpha")}, option)
     weights = weights_config({"spec": args.weights, "islands": args.islands},
                              lambda key: "--weights" if key == "spec" else "--islands")
+    check_crs(args.crs, "--crs", projected=True)
+    check_crs(args.input_crs, "--input-crs")
     settings = HotspotSettings(weights=weights, statistics=stats, crs=args.crs, input_crs=args.input_crs)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    if not columns:
+        raise InputError(f"--columns: {args.columns!r} names no column; give the numeric columns to test, e.g. --columns a,b")
+    output = check_output_file(args.output, "--output")
     progress = Progress(0, enabled=not args.quiet)
-    result = run_hotspots(args.input, columns, settings, layer=args.layer, id_field=args.id, progress=progress.bar("permutations"))
-    path = write_hotspots(result, args.output)
+    with locked_outputs([(output, "--output")]):
+        _permutation_note(stats.permutations, args.quiet)
+        result = run_hotspots(args.input, columns, settings, layer=args.layer, id_field=args.id,
+                              progress=progress.bar("permutations"))
+        path = write_hotspots(result, args.output)
     report = result.weights
     print(f"{len(result.layer)} units, {report.components} components, {len(report.islands)} islands (policy {report.island_policy})")
     print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({stats.permutations} permutations, {stats.alternative})")
@@ -194,11 +409,18 @@ def _hotspots(args: argparse.Namespace) -> int:
 
 
 def _ingest_kosis(args: argparse.Namespace) -> int:
-    from .io.kosis import read_kosis, write_tidy
+    from .files import atomic_paths, check_output_file, locked_outputs, write_csv
+    from .io.kosis import read_kosis
 
-    table = read_kosis(args.file, encoding=args.encoding)
     totals = args.totals or args.output.with_name(f"{args.output.stem}_totals.csv")
-    write_tidy(table, args.output, totals)
+    outputs = [(check_output_file(args.output, "--output"), "--output"),
+               (check_output_file(totals, "--totals" if args.totals else "--output (its _totals.csv)"), "--totals")]
+    if outputs[0][0] == outputs[1][0]:
+        raise InputError(f"--totals: {totals} is also the --output file; name two different files")
+    table = read_kosis(args.file, encoding=args.encoding)
+    with locked_outputs(outputs), atomic_paths([args.output, totals]) as (sectors_tmp, totals_tmp):
+        write_csv(sectors_tmp, table.sectors)
+        write_csv(totals_tmp, table.totals)
     for note in table.notes:
         print(f"  {note}", file=sys.stderr)
     print(f"written: {args.output} ({len(table.sectors)} rows), {totals} ({len(table.totals)} rows)")
