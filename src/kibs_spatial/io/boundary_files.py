@@ -170,7 +170,7 @@ def _reprojected(regions: gpd.GeoDataFrame, path: Path, target_crs, declared: st
     if target == CRS.from_user_input(PROJECTED_CRS):
         lonlat = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform_bounds(*_bounds(regions))
         if not (all(np.isfinite(lonlat)) and _overlaps(lonlat, KOREA_LONLAT)):
-            raise InputError(f"{path}: read in {source.to_string()} ({declared}), the layer lies outside Korea "
+            raise InputError(f"{path}: in the CRS {declared} ({source.to_string()}) the layer lies outside Korea "
                              f"(longitude {lonlat[0]:.4g} to {lonlat[2]:.4g}, latitude {lonlat[1]:.4g} to {lonlat[3]:.4g}); "
                              f"check the file's CRS, or for a layer elsewhere use --crs auto (hotspots, weights)")
     return moved

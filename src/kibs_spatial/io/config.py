@@ -271,13 +271,23 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
         raise InputError(f"{where('contrast', 'radii_km')} must be a list of positive distances in km, e.g. [10, 20, 50]")
 
 
+def check_crs(value: str | None, where: str, *, projected: bool = False) -> None:
+    """A CRS the user named (``--crs``, ``--input-crs``, ``[data] boundary_crs``) must be known to PROJ; a CRS to work in
+    (``projected``) must be in metres, or ``auto``."""
+    if not value or (projected and value == AUTO):
+        return
+    try:
+        crs = CRS.from_user_input(value)
+    except CRSError as error:
+        raise InputError(f"{where}: cannot understand the CRS {value!r} ({error}); give it as EPSG:5179, EPSG:5186 or "
+                         "EPSG:4326") from None
+    if projected and not crs.is_projected:
+        raise InputError(f"{where}: {value} is not a projected CRS in metres; the weights and statistics need one, e.g. "
+                         f"EPSG:5179, or auto (the layer's own projected CRS or its UTM zone)")
+
+
 def _check_data(data: DataConfig, where: _Where) -> None:
-    if data.boundary_crs:
-        try:
-            CRS.from_user_input(data.boundary_crs)
-        except CRSError as error:
-            raise InputError(f"{where('data', 'boundary_crs')}: cannot understand the CRS {data.boundary_crs!r} ({error}); "
-                             "give it as EPSG:5179, EPSG:5186 or EPSG:4326") from None
+    check_crs(data.boundary_crs, where("data", "boundary_crs"))
     if data.ksic_revision != AUTO and str(data.ksic_revision) not in map(str, KSIC_REVISIONS):
         raise InputError(f"{where('data', 'ksic_revision')} must be \"auto\" or one of 9, 10, 11 (the bundled KSIC "
                          f"revisions); got {data.ksic_revision!r}")

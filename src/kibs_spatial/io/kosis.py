@@ -133,9 +133,16 @@ def read_kosis(path: str | Path, *, encoding: str | None = None) -> KosisTable:
     """
     path = Path(path)
     grid = _read_grid(path, encoding)
-    layout = _detect_layout(grid, path)
+    note = grid.attrs.get("note")
+    try:
+        layout = _detect_layout(grid, path)
+    except InputError as error:
+        if not note:
+            raise
+        raise InputError(f"{error} (the file is named like an Excel workbook but holds text; if it is not a KOSIS CSV "
+                         "export, download the table again as .xlsx or CSV)") from None
     shape = "long (period column)" if "period" in layout.roles else "wide (periods across)"
-    notes = [f"{path.name}: {layout.header_rows} header row(s), {shape} layout", *filter(None, [grid.attrs.get("note")])]
+    notes = [f"{path.name}: {layout.header_rows} header row(s), {shape} layout", *filter(None, [note])]
     counts: Counter = Counter()
     records = _records(grid, layout, path, counts)
     regions = _place_regions(records, layout, path, counts)
@@ -268,6 +275,12 @@ def _check_layout(path: Path, line: int, labels: list[str], roles: dict[str, int
                          f"the header has {header}")
     if "industry" not in roles and "industry_code" not in roles:
         raise InputError(f"{path}, line {line}: no industry column (a header such as 산업분류별 or 산업별); the header has {header}")
+    across = [j for j, column in values.items() if column.period is not None]
+    if "period" in roles and across:  # both a period column and periods across: one of them would be dropped unsaid
+        j = roles["period"]
+        raise InputError(f"{path}, line {line}, column {j + 1} ({labels[j]!r}): a period column (시점), but column "
+                         f"{across[0] + 1} ({labels[across[0]]!r}) has a period across the header as well; give the "
+                         "periods either in one column or across the header")
     if "period" not in roles:
         for j, column in values.items():
             if column.period is None:

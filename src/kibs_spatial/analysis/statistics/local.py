@@ -314,7 +314,9 @@ def _as_matrix(values, n: int, name: str) -> np.ndarray:
             f"{name} has shape {arr.shape}, expected ({n}, k): one row per unit of the weights"
         )
     if np.isinf(arr).any():
-        raise InputError(f"{name} contains infinite values; use NaN for a missing value")
+        row, column = (int(i) for i in np.argwhere(np.isinf(arr))[0])
+        raise InputError(f"{name} contains {int(np.isinf(arr).sum())} infinite value(s), the first in row {row + 1} of "
+                         f"column {column + 1}; use a finite number, or NaN (empty) for a missing value")
     return arr
 
 
