@@ -5,6 +5,7 @@ says what it left; a run never mixes its files with another run's.
 The runs use the demo data of two sectors (732, 62) on the bundled 2013 units with 99 permutations.
 """
 
+import ctypes
 import hashlib
 import json
 import os
@@ -353,6 +354,26 @@ def test_ctrl_c_during_the_permutations_stops_promptly_and_says_what_it_left(tmp
     err = capsys.readouterr().err
     assert "interrupted; stopped during the analysis, before anything was written" in err
     assert f"{tmp_path / 'out'} was not created" in err and not (tmp_path / "out").exists()
+    # a Ctrl-C that lands in a ctypes callback (as while numba compiles) is dropped by Python: it must still stop the run
+    compare_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+
+    def compare(a, b):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.02)
+        return a[0] - b[0]
+
+    def compiling(*args, **kwargs):
+        values = (ctypes.c_int * 4)(4, 3, 2, 1)
+        ctypes.CDLL(None).qsort(values, 4, ctypes.sizeof(ctypes.c_int), compare_type(compare))
+        time.sleep(5)
+        raise AssertionError("the interrupt was lost")
+
+    monkeypatch.setattr(kibs_spatial.pipeline, "run_analysis", compiling)
+    started = time.perf_counter()
+    assert main(["run", "--config", str(_config(tmp_path, demo_tables)), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert time.perf_counter() - started < 3 and "interrupted; stopped during the analysis" in err
+    assert "Traceback" not in err and "Exception ignored" not in err
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else EXIT_INPUT_ERROR
     state = _State(args.command)
     try:
-        with _terminate_as_interrupt():
+        with _interrupts():
             return args.handler(args, state) if args.command == "run" else args.handler(args)
     except InputError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
@@ -94,20 +94,50 @@ def _internal_error(error: BaseException, argv: list[str] | None) -> int:
 
 
 @contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (``kill``) stops the run like Ctrl-C does, so its staging folders are removed too."""
+def _interrupts() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt while the command runs.
+
+    Python drops an exception raised inside a ctypes callback (it reports it as "unraisable" and goes on): a
+    Ctrl-C that lands while numba compiles (mapclassify does on import; llvmlite calls back into Python) would
+    be lost, and the report would print a traceback. Such a swallowed interrupt is signalled again at once, so it
+    is raised in ordinary code a moment later, and it is not reported.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    closing = threading.Event()
+    received: list[int] = []
+    timers: list[threading.Timer] = []
 
     def stop(signum, frame):
+        if closing.is_set():
+            return  # the command is already ending: never raise in the middle of its clean-up
+        received.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    def swallowed(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt) and received and not closing.is_set():
+            # signal again from another thread a moment later, so it is not raised inside this hook
+            again = threading.Timer(0.02, os.kill, (os.getpid(), received[-1]))
+            again.daemon = True
+            timers.append(again)
+            again.start()
+            return
+        previous_hook(unraisable)
+
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started in the background: leave Ctrl-C ignored
+    previous = {sig: signal.signal(sig, stop) for sig in ([] if ignored else [signal.SIGINT]) + [signal.SIGTERM]}
+    previous_hook, sys.unraisablehook = sys.unraisablehook, swallowed
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        closing.set()
+        for timer in timers:  # no signal of ours may reach the handlers restored below
+            timer.cancel()
+            timer.join()
+        sys.unraisablehook = previous_hook
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
