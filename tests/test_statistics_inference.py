@@ -217,6 +217,19 @@ def test_adjust_pvalues_basics():
         adjust_pvalues(p, "holm")
 
 
+@pytest.mark.parametrize("method", ["bh", "by", "bonferroni"])
+def test_adjust_pvalues_along_an_axis_adjusts_each_line_apart(method):
+    """One call for every map: each column (whatever its missing cells) equals its own 1-D call."""
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=(40, 3, 5)) ** 3
+    p[rng.uniform(size=p.shape) < 0.2] = np.nan  # different missing rows in different columns
+    p[:, 1, 2] = np.nan  # a column without any test
+    out = adjust_pvalues(p, method, axis=0)
+    for i, c in np.ndindex(3, 5):
+        np.testing.assert_array_equal(out[:, i, c], adjust_pvalues(p[:, i, c], method))
+    np.testing.assert_array_equal(adjust_pvalues(p, method, axis=1)[4], adjust_pvalues(p[4], method, axis=0))
+
+
 def test_bad_arguments_raise_input_error():
     w = lattice_w(4, 4)
     with pytest.raises(InputError):

@@ -247,9 +247,7 @@ def space_time_gi(
                              seed=seed, alternative="two-sided", fdr="none", alpha=alpha, star=True,
                              n_jobs=n_jobs, progress=progress)
     z, p = (getattr(local, name).reshape(t, n, k).transpose(1, 0, 2) for name in ("gi_z", "gi_p"))
-    q = np.empty_like(p)
-    for i, c in np.ndindex(t, k):  # one family per period and sector: one map
-        q[:, i, c] = adjust_pvalues(p[:, i, c], fdr)
+    q = adjust_pvalues(p, fdr, axis=0)  # one family per period and sector: one map
     significant = q <= alpha  # NaN compares False
     return SpaceTimeGi(z=z, p=p, q=q, hot=significant & (z > 0), cold=significant & (z < 0),
                        units=tuple(str(u) for u in w.id_order), periods=periods, time_lags=int(time_lags),

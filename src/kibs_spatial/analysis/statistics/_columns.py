@@ -54,27 +54,36 @@ class ColumnMoments:
         return self.weight_sum * others
 
 
-def column_moments(graph: Graph, x: np.ndarray) -> ColumnMoments:
-    """Moments of one column ``x`` (NaN = missing) on the graph."""
-    x = np.asarray(x, dtype=np.float64)
+def column_moments(graph: Graph, x: np.ndarray) -> list[ColumnMoments]:
+    """Moments of every column of ``x`` (``(n,)`` or ``(n, k)``, NaN = missing) on the graph,
+    the neighbour sums of all columns in one sparse product each."""
+    x = np.asarray(x, dtype=np.float64).reshape(graph.n, -1)
     valid = ~np.isnan(x)
-    n_valid = int(valid.sum())
-    mean = float(x[valid].mean()) if n_valid else np.nan
+    n_valid = valid.sum(axis=0)
+    mean = np.array([x[valid[:, c], c].mean() if n_valid[c] else np.nan for c in range(x.shape[1])])
     dev = x - mean
-    m2 = float(np.sum(dev[valid] ** 2) / n_valid) if n_valid else np.nan
+    m2 = np.array([np.sum(dev[valid[:, c], c] ** 2) / n_valid[c] if n_valid[c] else np.nan
+                   for c in range(x.shape[1])])
     mat = graph.matrix()
     v = valid.astype(np.float64)
     binary = mat.copy()
     binary.data[:] = 1.0
-    return ColumnMoments(
-        valid=valid,
-        n_valid=n_valid,
-        mean=mean,
-        dev=dev,
-        m2=m2,
-        weight_sum=mat @ v,
-        weight_sq=mat.multiply(mat) @ v,
-        lag_sum=mat @ np.where(valid, dev, 0.0),
-        k_valid=np.rint(binary @ v).astype(np.int64),
-        defined=bool(n_valid >= 3 and m2 > 0),
-    )
+    weight_sum = mat @ v
+    weight_sq = mat.multiply(mat) @ v
+    lag_sum = mat @ np.where(valid, dev, 0.0)
+    k_valid = np.rint(binary @ v).astype(np.int64)
+    return [
+        ColumnMoments(
+            valid=valid[:, c],
+            n_valid=int(n_valid[c]),
+            mean=float(mean[c]),
+            dev=dev[:, c],
+            m2=float(m2[c]),
+            weight_sum=weight_sum[:, c],
+            weight_sq=weight_sq[:, c],
+            lag_sum=lag_sum[:, c],
+            k_valid=k_valid[:, c],
+            defined=bool(n_valid[c] >= 3 and m2[c] > 0),
+        )
+        for c in range(x.shape[1])
+    ]

@@ -29,15 +29,14 @@ def lisa_categories(z_focal, lag, q, alpha, isolated, undefined) -> np.ndarray:
         ``HL``, ``ns``, ``isolated``, ``undefined``.
     """
     z_focal, lag, q = (np.asarray(a, dtype=float) for a in (z_focal, lag, q))
-    high = z_focal > 0
     high_lag = lag > 0
-    quadrant = np.where(high, np.where(high_lag, "HH", "HL"), np.where(high_lag, "LH", "LL"))
+    # indices into LISA_CATEGORIES
+    code = np.where(z_focal > 0, np.where(high_lag, 0, 3), np.where(high_lag, 2, 1)).astype(np.int8)
     with np.errstate(invalid="ignore"):
-        significant = q <= alpha
-    out = np.where(significant, quadrant, "ns").astype(object)
-    out[np.asarray(undefined, bool)] = "undefined"
-    out[np.asarray(isolated, bool)] = "isolated"
-    return out
+        code[~(q <= alpha)] = 4
+    code[np.asarray(undefined, bool)] = 6
+    code[np.asarray(isolated, bool)] = 5
+    return np.array(LISA_CATEGORIES, dtype=object)[code]
 
 
 def gi_bins(z, q) -> np.ndarray:

@@ -165,7 +165,7 @@ def permutation_counts(
             permutation.local_counts(
                 start, stop, np.uint64(seed), p0, p1, graph.indptr, graph.indices,
                 graph.data, z, zc, n_complete, k_valid, observed, centre, tol,
-                ge, le, far, tails,
+                ge, le, far, tails, 8 * numba.get_num_threads(),
             )
             done += (stop - start) * (p1 - p0)
             if progress is not None:

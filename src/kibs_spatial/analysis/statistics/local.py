@@ -180,7 +180,7 @@ def local_statistics(
     graph = graph_from_w(w)
     x = _as_matrix(values, graph.n, "values")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
-    moments = [column_moments(graph, x[:, c]) for c in range(x.shape[1])]
+    moments = column_moments(graph, x)
     defined = np.column_stack([m.cell_defined(graph) for m in moments])
     self_weight = graph.self_weights()
     lisa = [local_moran_column(m, defined[:, c]) for c, m in enumerate(moments)]
@@ -243,8 +243,8 @@ def bivariate_local_moran(
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
     both = ~np.isnan(xm) & ~np.isnan(ym)
     k = xm.shape[1]
-    mom_x = [column_moments(graph, np.where(both[:, c], xm[:, c], np.nan)) for c in range(k)]
-    mom_y = [column_moments(graph, np.where(both[:, c], ym[:, c], np.nan)) for c in range(k)]
+    mom_x = column_moments(graph, np.where(both, xm, np.nan))
+    mom_y = column_moments(graph, np.where(both, ym, np.nan))
     defined = np.column_stack([mom_x[c].cell_defined(graph) & mom_y[c].defined for c in range(k)])
     cols = [bivariate_moran_column(mom_x[c], mom_y[c], defined[:, c]) for c in range(k)]
     z = _stack(cols, "z")
@@ -287,7 +287,7 @@ def _local_pvalues(graph: Graph, moments: list[ColumnMoments], defined, settings
 def _adjust(p: np.ndarray, settings: InferenceSettings) -> np.ndarray:
     if settings.fdr_scope == "all":
         return adjust_pvalues(p, settings.fdr)
-    return np.column_stack([adjust_pvalues(p[:, c], settings.fdr) for c in range(p.shape[1])])
+    return adjust_pvalues(p, settings.fdr, axis=0)
 
 
 def _settings(permutations, seed, alternative, fdr, fdr_scope, alpha) -> InferenceSettings:

@@ -120,7 +120,7 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     graph = graph_from_w(w)
     x = _as_matrix(values, graph.n, "values")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
-    moments = [column_moments(graph, x[:, c]) for c in range(x.shape[1])]
+    moments = column_moments(graph, x)
     defined = np.column_stack([m.cell_defined(graph) for m in moments])
     z = np.column_stack([m.dev / np.sqrt(m.m2) if m.defined else np.full(graph.n, np.nan) for m in moments])
     matrix = graph.matrix()

@@ -44,6 +44,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -100,6 +104,32 @@ def random_below(seed, index, bound, size):
 BLOCK = 64  # permutations whose draws are buffered before the pass over the columns
 FAST_CARD = 16  # vectorised draw check up to this many neighbours (cost ~ card**2)
 LANES = 8  # the complete columns are zero-padded to a multiple of this (one AVX-512 vector)
+PREFETCH_BYTES = 1 << 20  # complete columns larger than this (about a core's L2 cache) ...
+AHEAD = 1  # ... have the rows of the permutation this far ahead fetched while one is summed
+
+
+@intrinsic
+def _prefetch(typingctx, address):
+    """Hint the CPU to bring the cache line at ``address`` (uint64) close (LLVM's prefetch:
+    read, high locality); no effect on results."""
+    def codegen(context, builder, signature, args):
+        pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [pointer, i32, i32, i32])
+        function = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
+        builder.call(function, [builder.inttoptr(args[0], pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(types.uint64), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_rows(base, rows, q, r, row_bytes):
+    """Prefetch the ``r`` rows drawn for permutation ``q`` (rows of ``row_bytes`` at ``base``)."""
+    for t in range(r):
+        start = base + rows[t, q] * row_bytes
+        for offset in range(0, row_bytes, 64):
+            _prefetch(start + np.uint64(offset))
 
 
 @numba.njit(cache=True, inline="always")
@@ -164,7 +194,7 @@ def random_units(seed, unit, permutation, n, size):
 @numba.njit(cache=True, parallel=True)
 def local_counts(
     start, stop, seed, perm_start, perm_stop, indptr, indices, weights,
-    z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails,
+    z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, blocks,
 ):
     """Count extreme simulated lags for units ``start..stop-1`` over permutations
     ``perm_start..perm_stop-1``, adding to the counts in place.
@@ -187,162 +217,191 @@ def local_counts(
     ge, le, far : (n, kc + k - n_complete) int64 outputs: the ``kc`` complete (and padding)
         columns, then the columns with missing values.
     tails : int, 2 = count only ``far`` (two-sided), 1 = count only ``ge`` and ``le``.
+    blocks : int, the units are run in this many blocks in parallel (a few per thread), each
+        with its own scratch space; it does not change the counts.
 
     Per unit, permutations run in blocks of ``BLOCK``: the random words of the block are
     computed first (a vectorisable loop), then the draws, then one fused pass per permutation
     over the complete columns (weighted rows summed in CSR order, compared and counted
     without storing the sums).
     """
+    n = z.shape[0]
+    units = stop - start
+    blocks = max(1, min(units, blocks))
+    perms = perm_stop - perm_start
+    for b in numba.prange(blocks):
+        # per block, not per unit: allocating O(n) per unit would cost O(n**2) in all
+        seen = np.zeros(n, np.int64)  # seen[j] == mark: j already drawn in this permutation
+        sequence = np.empty(n - 1, np.int64)
+        first, last = start + b * units // blocks, start + (b + 1) * units // blocks
+        for i in range(first, last):
+            _unit_counts(i, seed, perm_start, perm_stop, (i - first) * perms, indptr, indices, weights,
+                         z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence)
+
+
+@numba.njit(cache=True, inline="always")
+def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, weights,
+                 z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence):
+    """The counts of unit ``i`` (see :func:`local_counts`); ``seen`` and ``sequence`` are
+    scratch space shared by the units of a block: the marks ``mark_base + 1...`` are new to it."""
     n, k = z.shape
     kc = zc.shape[1]
     pool_size = n - 1
     threshold = (_TWO32 - np.uint64(pool_size)) % np.uint64(pool_size)
     n_inc = k - n_complete
-    for i in numba.prange(start, stop):
-        lo = indptr[i]
-        card = indptr[i + 1] - lo
-        if card == 0 or k_valid[i].max() <= 0:
-            continue
-        cpad = card + (card & 1)
-        wpad = np.zeros(cpad)
-        wpad[:card] = weights[lo : lo + card]
-        # padded per-column thresholds (padding columns: 0, their counts are discarded)
-        lower = np.zeros(kc)
-        upper = np.zeros(kc)
-        mid = np.zeros(kc)
-        dist = np.zeros(kc)
-        for c in range(n_complete):
-            lower[c] = observed[i, c] - tol[i, c]
-            upper[c] = observed[i, c] + tol[i, c]
-            mid[c] = centre[i, c]
-            dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
-        n_ge = np.zeros(kc + n_inc, np.int64)
-        n_le = np.zeros(kc + n_inc, np.int64)
-        n_far = np.zeros(kc + n_inc, np.int64)
-        # weights of the neighbours that have a value, per incomplete column, CSR order
-        wval = np.zeros((max(n_inc, 1), card))
-        for c in range(n_inc):
+    lo = indptr[i]
+    card = indptr[i + 1] - lo
+    if card == 0 or k_valid[i].max() <= 0:
+        return
+    cpad = card + (card & 1)
+    wpad = np.zeros(cpad)
+    wpad[:card] = weights[lo : lo + card]
+    # padded per-column thresholds (padding columns: 0, their counts are discarded)
+    lower = np.zeros(kc)
+    upper = np.zeros(kc)
+    mid = np.zeros(kc)
+    dist = np.zeros(kc)
+    for c in range(n_complete):
+        lower[c] = observed[i, c] - tol[i, c]
+        upper[c] = observed[i, c] + tol[i, c]
+        mid[c] = centre[i, c]
+        dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
+    n_ge = np.zeros(kc + n_inc, np.int64)
+    n_le = np.zeros(kc + n_inc, np.int64)
+    n_far = np.zeros(kc + n_inc, np.int64)
+    # weights of the neighbours that have a value, per incomplete column, CSR order
+    wval = np.zeros((max(n_inc, 1), card))
+    for c in range(n_inc):
+        t = 0
+        for e in range(card):
+            if not np.isnan(z[indices[lo + e], n_complete + c]):
+                wval[c, t] = wpad[e]
+                t += 1
+    kinc = k_valid[i, n_complete:].copy()
+    s_inc = np.empty(max(n_inc, 1))
+    used = np.empty(max(n_inc, 1), np.int64)
+    rows = np.full((cpad, BLOCK), n, np.uint64)  # drawn units (unsigned: no negative-
+    # index wraparound in the column pass); padding: the zero row
+    fast = np.empty(BLOCK, np.bool_)
+    acc = np.zeros(kc)
+    n_words = (card + 1) // 2 + 1  # 64-bit outputs precomputed per permutation
+    keys = np.empty(BLOCK, np.uint64)
+    cand = np.empty((2 * n_words, BLOCK), np.int64)
+    equal = True  # all weights equal: sum the rows, multiply once
+    prefetch = zc.nbytes > PREFETCH_BYTES
+    base = np.uint64(zc.ctypes.data)
+    row_bytes = np.uint64(kc * 8)
+    for t in range(card):
+        equal = equal and wpad[t] == wpad[0]
+    unit_state = stream_state(seed, i)
+    for p0 in range(perm_start, perm_stop, BLOCK):
+        nb = min(BLOCK, perm_stop - p0)
+        # 1) random words: one sub-stream per permutation, so a column's draws never
+        #    depend on how far the columns with missing values walked in earlier ones
+        for q in range(nb):
+            keys[q] = _perm_key(unit_state, p0 + q)
+        for u in range(n_words):
+            step = np.uint64(u + 1) * _GOLDEN
+            for q in range(nb):
+                x = _mix(keys[q] + step)
+                cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
+                cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
+        # 2) draws. Fast path (vectorised over the block): when the first ``card``
+        #    words are all accepted and pairwise distinct they *are* the sequence;
+        #    otherwise (rare) the permutation is drawn word by word below. Both give
+        #    exactly the sequence defined in ``_draw_new``.
+        if card <= FAST_CARD:
+            for q in range(nb):
+                fast[q] = True
+            for t in range(card):
+                for q in range(nb):
+                    fast[q] = fast[q] & (cand[t, q] >= 0)
+                for u in range(t):
+                    for q in range(nb):
+                        fast[q] = fast[q] & (cand[t, q] != cand[u, q])
+                for q in range(nb):
+                    r = cand[t, q]
+                    rows[t, q] = np.uint64(r + (r >= i))
+        else:
+            for q in range(nb):
+                fast[q] = False
+        for q in range(nb):
+            key = keys[q]
+            mark = mark_base + (p0 - perm_start) + q + 1
+            h = card
+            if not fast[q]:
+                h = 0
+                for t in range(card):
+                    h, j = _draw_new(key, h, cand, q, seen, mark, pool_size, threshold, i)
+                    rows[t, q] = np.uint64(j)
+            if n_inc == 0:
+                continue
+            # columns with missing values walk the same sequence, skipping missing units
+            for t in range(card):
+                sequence[t] = np.int64(rows[t, q])
+                seen[sequence[t]] = mark
+            drawn = card
+            need = 0
+            for c in range(n_inc):
+                used[c] = 0
+                s_inc[c] = 0.0
+                if kinc[c] > 0:
+                    need += 1
             t = 0
-            for e in range(card):
-                if not np.isnan(z[indices[lo + e], n_complete + c]):
-                    wval[c, t] = wpad[e]
-                    t += 1
-        kinc = k_valid[i, n_complete:].copy()
-        seen = np.zeros(n, np.int32)  # seen[j] == perm + 1: j already drawn
-        sequence = np.empty(pool_size, np.int64)
-        s_inc = np.empty(max(n_inc, 1))
-        used = np.empty(max(n_inc, 1), np.int64)
-        rows = np.full((cpad, BLOCK), n, np.uint64)  # drawn units (unsigned: no negative-
-        # index wraparound in the column pass); padding: the zero row
-        fast = np.empty(BLOCK, np.bool_)
-        acc = np.zeros(kc)
-        n_words = (card + 1) // 2 + 1  # 64-bit outputs precomputed per permutation
-        keys = np.empty(BLOCK, np.uint64)
-        cand = np.empty((2 * n_words, BLOCK), np.int64)
-        equal = True  # all weights equal: sum the rows, multiply once
-        for t in range(card):
-            equal = equal and wpad[t] == wpad[0]
-        unit_state = stream_state(seed, i)
-        for p0 in range(perm_start, perm_stop, BLOCK):
-            nb = min(BLOCK, perm_stop - p0)
-            # 1) random words: one sub-stream per permutation, so a column's draws never
-            #    depend on how far the columns with missing values walked in earlier ones
-            for q in range(nb):
-                keys[q] = _perm_key(unit_state, p0 + q)
-            for u in range(n_words):
-                step = np.uint64(u + 1) * _GOLDEN
-                for q in range(nb):
-                    x = _mix(keys[q] + step)
-                    cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
-                    cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
-            # 2) draws. Fast path (vectorised over the block): when the first ``card``
-            #    words are all accepted and pairwise distinct they *are* the sequence;
-            #    otherwise (rare) the permutation is drawn word by word below. Both give
-            #    exactly the sequence defined in ``_draw_new``.
-            if card <= FAST_CARD:
-                for q in range(nb):
-                    fast[q] = True
-                for t in range(card):
-                    for q in range(nb):
-                        fast[q] = fast[q] & (cand[t, q] >= 0)
-                    for u in range(t):
-                        for q in range(nb):
-                            fast[q] = fast[q] & (cand[t, q] != cand[u, q])
-                    for q in range(nb):
-                        r = cand[t, q]
-                        rows[t, q] = np.uint64(r + (r >= i))
-            else:
-                for q in range(nb):
-                    fast[q] = False
-            for q in range(nb):
-                key = keys[q]
-                mark = np.int32(p0 + q + 1)
-                h = card
-                if not fast[q]:
-                    h = 0
-                    for t in range(card):
-                        h, j = _draw_new(key, h, cand, q, seen, mark, pool_size, threshold, i)
-                        rows[t, q] = np.uint64(j)
-                if n_inc == 0:
-                    continue
-                # columns with missing values walk the same sequence, skipping missing units
-                for t in range(card):
-                    sequence[t] = np.int64(rows[t, q])
-                    seen[sequence[t]] = mark
-                drawn = card
-                need = 0
+            while need > 0:
+                if t == drawn:
+                    h, j = _draw_new(
+                        key, h, cand, q, seen, mark, pool_size, threshold, i
+                    )
+                    sequence[t] = j
+                    drawn += 1
+                else:
+                    j = sequence[t]
                 for c in range(n_inc):
-                    used[c] = 0
-                    s_inc[c] = 0.0
-                    if kinc[c] > 0:
-                        need += 1
-                t = 0
-                while need > 0:
-                    if t == drawn:
-                        h, j = _draw_new(
-                            key, h, cand, q, seen, mark, pool_size, threshold, i
-                        )
-                        sequence[t] = j
-                        drawn += 1
-                    else:
-                        j = sequence[t]
-                    for c in range(n_inc):
-                        v = z[j, n_complete + c]
-                        if used[c] < kinc[c] and not np.isnan(v):
-                            s_inc[c] += wval[c, used[c]] * v
-                            used[c] += 1
-                            if used[c] == kinc[c]:
-                                need -= 1
-                    t += 1
-                for c in range(n_inc):
-                    cc = n_complete + c
-                    if tails == 2:
-                        n_far[kc + c] += abs(s_inc[c] - centre[i, cc]) >= (
-                            abs(observed[i, cc] - centre[i, cc]) - tol[i, cc]
-                        )
-                    else:
-                        n_ge[kc + c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
-                        n_le[kc + c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
-            # 3) complete columns
-            if kc == 0:
-                continue
-            if equal and cpad <= 6:
-                for q in range(nb):
-                    _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper,
-                                n_far, n_ge, n_le)
-                continue
+                    v = z[j, n_complete + c]
+                    if used[c] < kinc[c] and not np.isnan(v):
+                        s_inc[c] += wval[c, used[c]] * v
+                        used[c] += 1
+                        if used[c] == kinc[c]:
+                            need -= 1
+                t += 1
+            for c in range(n_inc):
+                cc = n_complete + c
+                if tails == 2:
+                    n_far[kc + c] += abs(s_inc[c] - centre[i, cc]) >= (
+                        abs(observed[i, cc] - centre[i, cc]) - tol[i, cc]
+                    )
+                else:
+                    n_ge[kc + c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
+                    n_le[kc + c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
+        # 3) complete columns; when they do not fit in cache, the rows of permutation q + AHEAD
+        #    are fetched from memory while permutation q is summed
+        if kc == 0:
+            continue
+        if prefetch:
+            for q in range(min(AHEAD, nb)):
+                _prefetch_rows(base, rows, q, cpad, row_bytes)
+        if equal and cpad <= 6:
             for q in range(nb):
-                t = _partial_rows(zc, rows, q, wpad, cpad, acc)
-                _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist,
-                            lower, upper, n_far, n_ge, n_le)
-        for c in range(n_complete):
-            ge[i, c] += n_ge[c]
-            le[i, c] += n_le[c]
-            far[i, c] += n_far[c]
-        for c in range(n_inc):
-            ge[i, kc + c] += n_ge[kc + c]
-            le[i, kc + c] += n_le[kc + c]
-            far[i, kc + c] += n_far[kc + c]
+                if prefetch and q + AHEAD < nb:
+                    _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
+                _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper,
+                            n_far, n_ge, n_le)
+            continue
+        for q in range(nb):
+            if prefetch and q + AHEAD < nb:
+                _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
+            t = _partial_rows(zc, rows, q, wpad, cpad, acc)
+            _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist,
+                        lower, upper, n_far, n_ge, n_le)
+    for c in range(n_complete):
+        ge[i, c] += n_ge[c]
+        le[i, c] += n_le[c]
+        far[i, c] += n_far[c]
+    for c in range(n_inc):
+        ge[i, kc + c] += n_ge[kc + c]
+        le[i, kc + c] += n_le[kc + c]
+        far[i, kc + c] += n_far[kc + c]
 
 
 @numba.njit(cache=True, inline="always")
