@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 LOCAL = ["region_code", "ksic", "period", "lq", "lisa_i", "lisa_p", "lisa_q", "lisa_cl", "gi_z", "gi_p", "gi_q", "gi_bin",
-         "promising", "presets_agree"]
+         "promising", "presets_agree", "st_gi_z", "st_gi_bin", "ehsa_pattern", "lq_trend_z"]
 MORAN = ["ksic", "period", "moran_i", "z_rand", "p_sim"]
 TARGET = Path(__file__).resolve().parents[1] / "tests" / "data"
 

@@ -13,3 +13,9 @@ def demo_result():
     """``run_analysis`` on the bundled boundaries and demo data, 99 permutations (writers only render it)."""
     config = AnalysisConfig()
     return run_analysis(dataclasses.replace(config, statistics=dataclasses.replace(config.statistics, permutations=99)))
+
+
+@pytest.fixture(scope="session")
+def default_result():
+    """``run_analysis`` with every default (9,999 permutations): the run ``kibs-spatial run`` makes."""
+    return run_analysis(AnalysisConfig())

@@ -11,6 +11,7 @@ from kibs_spatial.analysis.sectors import KIBS_SECTORS
 from kibs_spatial.io.boundaries import load_bundled_regions
 from kibs_spatial.io.demo import (
     DEMO_SEED,
+    DEMO_YEARS,
     METADATA_FILE,
     SECTOR_FILE,
     TOTALS_FILE,
@@ -47,8 +48,8 @@ def test_seeded(regions, demo):
 
 
 def test_complete_and_consistent(regions, demo):
-    assert len(demo.sectors) == len(regions) * len(KIBS_SECTORS) * 2
-    assert set(demo.sectors["year"]) == {2012, 2022}
+    assert len(demo.sectors) == len(regions) * len(KIBS_SECTORS) * len(DEMO_YEARS)
+    assert set(demo.sectors["year"]) == set(range(2012, 2023))
     kibs = demo.sectors.groupby(["region_code", "year"])["employees"].sum()
     totals = demo.totals.set_index(["region_code", "year"])["total_employees"]
     assert (kibs <= totals.loc[kibs.index]).all()
@@ -66,8 +67,33 @@ def _top(demo, regions, ksic, n):
 
 
 def test_scenario_design_in_gangnam_rnd_outside(regions, demo):
-    assert _top(demo, regions, "732", 2) <= {"11680", "11650", "11140"}
-    assert _top(demo, regions, "713", 2) <= {"11680", "11650", "11140"}
+    gangnam_and_centre = {"11680", "11650", "11710", "11140"}  # Gangnam, Seocho, Songpa; Jung-gu
+    assert _top(demo, regions, "732", 2) <= gangnam_and_centre
+    assert _top(demo, regions, "713", 2) <= gangnam_and_centre
     assert {"30200", "41135", "41117", "41590"} & _top(demo, regions, "701", 4)
     assert "11680" not in _top(demo, regions, "701", 10)
     assert {"11440", "11530", "11545", "41135"} & _top(demo, regions, "62", 4)
+
+
+def _lq_path(demo, regions, ksic, region):
+    sector = tuple(s for s in KIBS_SECTORS if s.ksic == ksic)
+    periods = tuple(parse_period(str(y)) for y in DEMO_YEARS)
+    lq = compute_indicators(demo.sectors.assign(period=demo.sectors["year"].astype(str)),
+                            demo.totals.assign(period=demo.totals["year"].astype(str)), regions["region_code"].tolist(),
+                            sector, periods)
+    return lq[lq["region_code"] == region].set_index("period")["lq"]
+
+
+@pytest.mark.parametrize(("ksic", "region", "factor"), [
+    ("582", "41135", 1.3),   # Pangyo's software rises from about 2015 (from an LQ of about 3.5)
+    ("702", "36110", 3.0),   # Sejong's social-science R&D arrives with the ministries, about 2014
+    ("701", "41590", 2.0),   # Hwaseong's R&D, about 2018
+    ("7212", "48310", 0.6),  # Geoje's engineering fades with shipbuilding, about 2016
+])
+def test_scenario_changes_over_the_decade(regions, demo, ksic, region, factor):
+    lq = _lq_path(demo, regions, ksic, region)
+    early, late = lq[["2012", "2013"]].mean(), lq[["2021", "2022"]].mean()
+    if factor > 1:
+        assert late >= factor * early, (early, late)
+    else:
+        assert late <= factor * early, (early, late)

@@ -11,17 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kibs_spatial.analysis.settings import AnalysisConfig
-from kibs_spatial.pipeline import run_analysis
-
 DATA = Path(__file__).parent / "data"
-EXACT = ["lisa_cl", "gi_bin", "promising", "presets_agree"]
-CLOSE = ["lq", "lisa_i", "lisa_p", "lisa_q", "gi_z", "gi_p", "gi_q"]
+EXACT = ["lisa_cl", "gi_bin", "promising", "presets_agree", "st_gi_bin", "ehsa_pattern"]
+CLOSE = ["lq", "lisa_i", "lisa_p", "lisa_q", "gi_z", "gi_p", "gi_q", "st_gi_z", "lq_trend_z"]
 
 
 @pytest.fixture(scope="module")
-def default_run():
-    return run_analysis(AnalysisConfig())
+def default_run(default_result):
+    return default_result
 
 
 def test_local_statistics_and_verdicts_are_the_pinned_ones(default_run):
@@ -30,12 +27,12 @@ def test_local_statistics_and_verdicts_are_the_pinned_ones(default_run):
     table = default_run.table.set_index(keys).loc[pinned.set_index(keys).index]
     assert len(table) == len(pinned) == len(default_run.table)
     for column in EXACT:
-        ours, pin = table[column].astype(str).to_numpy(), pinned[column].astype(str).to_numpy()
+        ours, pin = (frame[column].fillna("").astype(str).to_numpy() for frame in (table, pinned))
         assert (ours == pin).all(), f"{column}: {(ours != pin).sum()} rows differ"
     for column in CLOSE:
         np.testing.assert_allclose(table[column].to_numpy(float), pinned[column].to_numpy(float), rtol=1e-9, atol=1e-12,
                                    equal_nan=True, err_msg=column)
-    assert int(default_run.latest()["promising"].sum()) == 102
+    assert int(default_run.latest()["promising"].sum()) == 109
 
 
 def test_global_moran_is_the_pinned_one(default_run):

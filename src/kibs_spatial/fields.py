@@ -178,6 +178,34 @@ FIELDS: tuple[Field, ...] = (
     _f("robust", "boolean", "stability at least [robustness] robust_at (0.8 by default)", "", "robust", _LONG, True),
     _f("hinges_on", "text", "for a promising location that does not hold everywhere: the specifications (each one "
        "changed choice) under which it is not promising", "", "hinges on", _LONG),
+    # emerging hot spots (docs/EMERGING.md): the space-time Gi* of every period, the pattern on the last period
+    _f("st_gi_z", "real", "space-time Gi* z-score of the period: spatial neighbours and the same and neighbouring units "
+       "in the previous [emerging] time_lags periods, mean and variance over the whole panel", "standard deviations",
+       "space-time Gi* z", _LONG),
+    _f("st_gi_p", "real", "permutation p-value of the space-time Gi* (two-sided equal tails)", "probability",
+       "space-time Gi* p", _LONG),
+    _f("st_gi_q", "real", "FDR-adjusted space-time Gi* p (one family per sector and period)", "probability",
+       "space-time Gi* q", _LONG),
+    _f("st_gi_bin", "integer", "1 hot, -1 cold (q at most 1 - [emerging] confidence), 0 neither", "", "space-time hot/cold",
+       _LONG),
+    _f("ehsa_pattern", "text", "emerging hot spot pattern of the unit over the periods (ArcGIS Pro's 17 categories: "
+       "No Pattern Detected, New, Consecutive, Intensifying, Persistent, Diminishing, Sporadic, Oscillating, Historical "
+       "Hot/Cold Spot), undefined without any space-time Gi*; last period's rows only", "", "emerging pattern", _LONG,
+       True),
+    _f("ehsa_code", "integer", "the pattern as a number: 1 new ... 8 historical hot spot, -1 ... -8 the cold ones, 0 none",
+       "", "emerging pattern code", _LONG),
+    _f("ehsa_trend_z", "real", "Mann-Kendall z of the unit's space-time Gi* z series", "standard deviations",
+       "Gi* trend z", _LONG),
+    _f("ehsa_trend_p", "real", "two-sided Mann-Kendall p of that trend", "probability", "Gi* trend p", _LONG),
+    _f("ehsa_sen_slope", "real", "Sen's slope of the space-time Gi* z series", "z per period", "Gi* trend slope",
+       _LONG),
+    _f("lq_trend_z", "real", "Mann-Kendall z of the unit's LQ series", "standard deviations", "LQ trend z", _LONG),
+    _f("lq_trend_p", "real", "two-sided Mann-Kendall p of the LQ trend", "probability", "LQ trend p", _LONG),
+    _f("lq_sen_slope", "real", "Sen's slope of the LQ series (the kiet preset's growth with growth = \"lq-trend\")",
+       "LQ per period", "LQ trend slope", _LONG, True),
+    _f("periods_hot", "integer", "periods in which the unit is a space-time hot spot", "periods", "periods hot", _LONG),
+    _f("periods_cold", "integer", "periods in which the unit is a space-time cold spot", "periods", "periods cold",
+       _LONG),
     # sector_concentration
     _f("regions", "integer", "units with known sector and total employees in the period", "count", "units",
        (CONCENTRATION,)),

@@ -12,10 +12,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .analysis.clusters import ESTABLISHMENTS, GROWTH, apply_rules, unavailable_criteria
+from .analysis.clusters import (
+    ESTABLISHMENTS,
+    GROWTH,
+    LQ_TREND,
+    apply_rules,
+    unavailable_criteria,
+)
 from .analysis.concentration import concentration_table
 from .analysis.contrast import gangnam_area, gangnam_contrast, kind_lq
 from .analysis.counts import summarize
+from .analysis.emerging import EmergingHotspots, emerging_hotspots
 from .analysis.indicators import compute_indicators
 from .analysis.periods import Period, order_periods
 from .analysis.robustness import Robustness, robustness, specifications
@@ -59,8 +66,8 @@ STEPS = 8
 
 
 def steps(config: AnalysisConfig) -> int:
-    """How many steps :func:`run_analysis` announces (one more with robustness)."""
-    return STEPS + int(config.robustness.enabled)
+    """How many steps :func:`run_analysis` announces (one more each with emerging hot spots and robustness)."""
+    return STEPS + int(config.emerging.enabled) + int(config.robustness.enabled)
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: SectorTable | None = None,
@@ -116,6 +123,11 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
     )
     results = results.merge(_per_column(codes, columns, {name: getattr(local, name) for name in LOCAL_FIELDS}),
                             on=["region_code", "ksic", "period"], how="left", validate="one_to_one")
+    emerging = None
+    if config.emerging.enabled:
+        emerging = _emerging(config, weights.w, matrix, results, codes, columns, sectors, periods, progress)
+        if emerging is not None:
+            results = _with_emerging(results, emerging, periods[-1].label)
 
     progress.step(f"marking promising cluster locations ({', '.join(config.rules.presets)})")
     results = apply_rules(results, config.rules, first_period=periods[0].label,
@@ -134,7 +146,8 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
     area = gangnam_area(regions, area_codes) if set(area_codes) <= set(regions["region_code"]) else None
     contrast = (gangnam_contrast(regions, last, sectors, area, tuple(float(r) for r in config.contrast.radii_km))
                 if area is not None and set(KINDS) <= {s.kind for s in sectors} else None)
-    missing = {i for i, absent in ((GROWTH, len(periods) == 1), (ESTABLISHMENTS, not table.has_establishments)) if absent}
+    missing = {i for i, absent in ((GROWTH, len(periods) == 1), (ESTABLISHMENTS, not table.has_establishments),
+                                   (LQ_TREND, emerging is None)) if absent}
     notes = (*unavailable_criteria(config.rules, missing), *link_notes)
     return AnalysisResult(
         config=config, regions=regions, sido=_sido(regions), sectors=sectors, periods=periods, table=results,
@@ -144,10 +157,44 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
         weights=weights, join_report=report, area=area, contrast=contrast,
         kinds=tuple(kind_lq(regions, last, sectors, kind, area_codes if area is not None else ()) for kind in KINDS),
         counts=summarize(last, sectors, config.rules), data=data, min_p=float(local.min_p), notes=notes,
-        robustness=stability,
+        robustness=stability, emerging=emerging,
         metadata=run_metadata(config, regions, sectors, periods, spec, weights, report, data, table.units,
                               float(local.min_p), notes),
     )
+
+
+def _emerging(config: AnalysisConfig, w, matrix: np.ndarray, results: pd.DataFrame, codes: list[str],
+              columns: list[tuple[str, str]], sectors: tuple[Sector, ...], periods: tuple[Period, ...],
+              progress: Progress) -> EmergingHotspots | None:
+    """Emerging hot spots of every sector over the periods (None, with a note, when there are too few)."""
+    settings, stats = config.emerging, config.statistics
+    progress.step(f"emerging hot spots (space-time Gi*, {settings.time_lags} time lag(s), Mann-Kendall trends)")
+    if len(periods) < settings.min_periods:
+        progress.note(f"skipped: {len(periods)} period(s), [emerging] min_periods = {settings.min_periods}")
+        return None
+    if list(w.id_order) != codes:
+        raise AssertionError("the weights' units are not in the order of the regions")
+    cube = matrix.reshape(len(codes), len(sectors), len(periods)).transpose(0, 2, 1)
+    lq = cube if config.analysis.variable == "lq" else _test_matrix(results, codes, columns, "lq").reshape(
+        cube.shape[0], len(sectors), len(periods)).transpose(0, 2, 1)
+    return emerging_hotspots(w, cube, [p.label for p in periods], sectors=[s.ksic for s in sectors], lq=lq,
+                             time_lags=settings.time_lags, permutations=stats.permutations, seed=stats.seed,
+                             fdr=stats.fdr, confidence=settings.confidence, trend_alpha=settings.trend_alpha,
+                             progress=progress.bar("space-time permutations"))
+
+
+def _with_emerging(results: pd.DataFrame, emerging: EmergingHotspots, last: str) -> pd.DataFrame:
+    """The results with the space-time Gi* of every period and, on the rows of the ``last`` period, the pattern
+    and trends of the whole series."""
+    bins = emerging.bins_to_frame()
+    bins = bins.assign(st_gi_bin=bins["hot"].astype(int) - bins["cold"].astype(int)).drop(columns=["hot", "cold"])
+    bins = bins.rename(columns={"gi_z": "st_gi_z", "gi_p": "st_gi_p", "gi_q": "st_gi_q"})
+    summary = emerging.to_frame().rename(columns={
+        "pattern": "ehsa_pattern", "category": "ehsa_code", "trend_z": "ehsa_trend_z", "trend_p": "ehsa_trend_p",
+        "sen_slope": "ehsa_sen_slope"}).assign(period=last)
+    keys = ["region_code", "ksic", "period"]
+    return (results.merge(bins, on=keys, how="left", validate="one_to_one")
+            .merge(summary, on=keys, how="left", validate="one_to_one"))
 
 
 def analysis_periods(table: SectorTable, config: AnalysisConfig) -> tuple[Period, ...]:

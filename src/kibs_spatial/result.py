@@ -17,6 +17,7 @@ import pandas as pd
 from .analysis.clusters import RulesConfig
 from .analysis.contrast import GangnamContrast, KindLQ
 from .analysis.counts import LocationCount, RunSummary, SectorCount
+from .analysis.emerging import EmergingHotspots
 from .analysis.periods import Period
 from .analysis.robustness import Robustness
 from .analysis.sectors import Sector
@@ -81,6 +82,8 @@ class AnalysisResult:
     data: DataSource
     min_p: float
     robustness: Robustness | None = None  # with [robustness] enabled: stability of the last period's locations
+    emerging: EmergingHotspots | None = None  # [emerging] over enough periods: patterns (ehsa_* on the last period's
+    # rows of ``table``) and the space-time Gi* of every period (st_gi_*)
     notes: tuple[str, ...] = ()  # what the run could not do with these data (growth, establishments, KSIC links)
     metadata: dict[str, object] = field(default_factory=dict)
 

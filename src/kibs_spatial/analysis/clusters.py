@@ -33,8 +33,10 @@ import pandas as pd
 from ..errors import InputError
 
 HOTSPOT = "Gi* bin >= {b} (q <= {q}) or LISA High-High"
-GROWTH, ESTABLISHMENTS = "growth", "establishments"
-INPUTS = (GROWTH, ESTABLISHMENTS)  # inputs a run may not have: growth needs two periods
+GROWTH, ESTABLISHMENTS, LQ_TREND = "growth", "establishments", "lq trend"
+INPUTS = (GROWTH, ESTABLISHMENTS, LQ_TREND)  # inputs a run may not have: growth needs two periods, the LQ trend
+# the emerging hot spot analysis (at least [emerging] min_periods periods)
+GROWTH_MEASURES = ("cagr", "lq-trend")
 _BIN_Q = {1: "0.10", 2: "0.05", 3: "0.01"}
 AGGLOMERATION = ("share", "hotspot", "share-or-hotspot", "share-and-hotspot", "none")
 LQ_GI_TYPES = ("cluster core", "isolated specialisation", "spillover halo", "none")
@@ -48,7 +50,6 @@ class KietRule:
     per_sector: ClassVar[bool] = False  # thresholds are absolute: applied to every sector at once
     column: ClassVar[str] = "kiet"
     uses_statistics: ClassVar[bool] = True  # the hot-spot agglomeration criterion
-    needs: ClassVar[dict[str, str]] = {GROWTH: "kiet_pass_growth", ESTABLISHMENTS: "establishments >= min_establishments"}
     min_lq: float = 2.0
     agglomeration: str = "share-or-hotspot"
     min_share: float = 0.01
@@ -56,6 +57,14 @@ class KietRule:
     min_employees: float = 500
     min_establishments: float = 20
     min_cagr: float = 0.0
+    growth: str = "cagr"  # "cagr" from the first period, or "lq-trend": the LQ's Mann-Kendall trend over the periods
+    min_lq_trend: float = 0.0  # lq-trend: Sen's slope of the LQ (per period) at least this, the trend positive
+    lq_trend_alpha: float = 0.10  # lq-trend: and significant at this level
+
+    @property
+    def needs(self) -> dict[str, str]:
+        return {GROWTH if self.growth == "cagr" else LQ_TREND: "kiet_pass_growth",
+                ESTABLISHMENTS: "establishments >= min_establishments"}
 
     def apply(self, table: pd.DataFrame, available: frozenset[str] = frozenset(INPUTS)) -> pd.DataFrame:
         share = _ge(table["share"], self.min_share)
@@ -69,10 +78,21 @@ class KietRule:
             "kiet_pass_agglomeration": agglomeration,
             "kiet_pass_size": _ge(table["employees"], self.min_employees) & (
                 _ge(table["establishments"], self.min_establishments) if ESTABLISHMENTS in available else True),
-            "kiet_pass_growth": _ge(table["cagr"], self.min_cagr) if GROWTH in available else _not_applicable(table),
+            "kiet_pass_growth": self._growth(table, available),
         }, index=table.index)
         out["kiet"] = _all_applicable(out)
         return out
+
+    def _growth(self, table: pd.DataFrame, available: frozenset[str]) -> pd.Series:
+        """CAGR >= min_cagr, or an LQ trend with Sen's slope >= min_lq_trend, z > 0 and p <= lq_trend_alpha
+        (a unit whose series is too short to test: not applicable)."""
+        if self.growth == "cagr":
+            return _ge(table["cagr"], self.min_cagr) if GROWTH in available else _not_applicable(table)
+        if LQ_TREND not in available:
+            return _not_applicable(table)
+        rising = (_ge(table["lq_sen_slope"], self.min_lq_trend) & _gt(table["lq_trend_z"], 0.0)
+                  & (table["lq_trend_p"] <= self.lq_trend_alpha).fillna(False))
+        return rising.astype("boolean").mask(table["lq_trend_p"].isna())
 
     def verdict(self, columns: pd.DataFrame) -> pd.Series:
         return columns["kiet"]
@@ -81,13 +101,18 @@ class KietRule:
         agg = {"share": f"share >= {self.min_share:.1%}", "hotspot": _hot_text(self.min_gi_bin),
                "share-or-hotspot": f"(share >= {self.min_share:.1%} or {_hot_text(self.min_gi_bin)})",
                "share-and-hotspot": f"share >= {self.min_share:.1%} and {_hot_text(self.min_gi_bin)}", "none": ""}[self.agglomeration]
+        growth = (f"CAGR >= {self.min_cagr:.1%}" if self.growth == "cagr" else
+                  f"LQ trend >= {self.min_lq_trend:g} per period (Sen's slope, Mann-Kendall p <= {self.lq_trend_alpha:g})")
         parts = [f"LQ >= {self.min_lq:g}", agg, f"employees >= {self.min_employees:g}",
-                 f"establishments >= {self.min_establishments:g}", f"CAGR >= {self.min_cagr:.1%}"]
+                 f"establishments >= {self.min_establishments:g}", growth]
         return "kiet: " + " and ".join(p for p in parts if p)
 
     def check(self, where: str) -> None:
         _one_of(where, "agglomeration", self.agglomeration, AGGLOMERATION)
+        _one_of(where, "growth", self.growth, GROWTH_MEASURES)
         _gi_bin(where, self.min_gi_bin)
+        if not 0 < self.lq_trend_alpha < 1:
+            raise InputError(f"{where}: lq_trend_alpha must lie between 0 and 1, e.g. 0.10; got {self.lq_trend_alpha}")
 
 
 @dataclass(frozen=True)
@@ -291,8 +316,9 @@ def apply_rules(results: pd.DataFrame, rules: RulesConfig, first_period: str | N
         parts = []
         for key, part in out.groupby(keys, sort=False):
             period = part["period"].iloc[0] if "period" in part.columns else None
+            trend = "lq_trend_p" in part.columns and part["lq_trend_p"].notna().any()
             available = frozenset(i for i in INPUTS if not (i == GROWTH and period == first_period)
-                                  and not (i == ESTABLISHMENTS and not establishments))
+                                  and not (i == ESTABLISHMENTS and not establishments) and not (i == LQ_TREND and not trend))
             parts.append(rule.apply(part, available))
         columns = pd.concat(parts).loc[out.index]
         out = pd.concat([out.drop(columns=[c for c in columns if c in out]), columns], axis=1)
@@ -326,7 +352,9 @@ def degenerate_criteria(results: pd.DataFrame, rules: RulesConfig) -> list[str]:
 def unavailable_criteria(rules: RulesConfig, missing: set[str]) -> list[str]:
     """One sentence per applied preset criterion that the run could not apply (``missing`` inputs)."""
     why = {GROWTH: "growth is not available (it needs two periods; in the first period it never is)",
-           ESTABLISHMENTS: "the tables have no establishment counts"}
+           ESTABLISHMENTS: "the tables have no establishment counts",
+           LQ_TREND: "the LQ trend comes from the emerging hot spot analysis, which needs [emerging] enabled and at "
+                     "least min_periods periods"}
     return [f"{rule.name}: {criterion} not applied — {why[need]}" for rule in rules.applied()
             for need, criterion in rule.needs.items() if need in missing]
 

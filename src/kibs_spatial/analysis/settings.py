@@ -88,6 +88,20 @@ class RobustnessConfig:
     robust_at: float = 0.8  # robust = promising under at least this share of the specifications
 
 
+CONFIDENCE_LEVELS = (0.90, 0.95, 0.99)  # ArcGIS's hot spot bin levels
+
+
+@dataclass(frozen=True)
+class EmergingConfig:
+    """``[emerging]``: emerging hot spots over the periods (analysis/emerging.py, docs/EMERGING.md)."""
+
+    enabled: bool = True
+    time_lags: int = 1  # earlier periods in a bin's space-time neighbourhood
+    confidence: float = 0.90  # a bin is hot or cold at this confidence after FDR
+    trend_alpha: float = 0.10  # a Mann-Kendall trend counts at p <= trend_alpha
+    min_periods: int = 4  # fewer periods: skipped (4 values are the fewest that can give p <= 0.10)
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
     data: DataConfig = field(default_factory=DataConfig)
@@ -98,6 +112,7 @@ class AnalysisConfig:
     contrast: ContrastConfig = field(default_factory=ContrastConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
+    emerging: EmergingConfig = field(default_factory=EmergingConfig)
     source: str = "defaults"
 
     @property

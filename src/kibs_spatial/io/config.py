@@ -43,12 +43,14 @@ from ..analysis.settings import (
     AUTO,
     BUNDLED_DEMO,
     BUNDLED_VINTAGES,
+    CONFIDENCE_LEVELS,
     MAX_NN,
     VARIABLES,
     AnalysisConfig,
     AnalysisSettings,
     ContrastConfig,
     DataConfig,
+    EmergingConfig,
     OutputConfig,
     RobustnessConfig,
     StatisticsConfig,
@@ -61,7 +63,7 @@ from ..errors import InputError
 
 SECTIONS = {"data": DataConfig, "analysis": AnalysisSettings, "weights": WeightsConfig,
             "statistics": StatisticsConfig, "rules": None, "contrast": ContrastConfig, "output": OutputConfig,
-            "robustness": RobustnessConfig}
+            "robustness": RobustnessConfig, "emerging": EmergingConfig}
 PATH_KEYS = {("data", "boundaries"), ("data", "sectors"), ("data", "totals"), ("output", "dir"), ("output", "maps_dir")}
 NOT_PATHS = {AUTO, BUNDLED_DEMO, *BUNDLED_VINTAGES}
 FLEXIBLE = {"sectors": (str, tuple), "periods": (str, tuple), "ksic_revision": (str, int)}
@@ -265,6 +267,7 @@ def _validate(config: AnalysisConfig, where: _Where) -> None:
         raise InputError(f"{where('analysis', 'variable')} must be one of {', '.join(VARIABLES)}")
     check_weights(config.weights, where.section("weights"))
     _check_robustness(config.robustness, where.section("robustness"))
+    _check_emerging(config.emerging, where.section("emerging"))
     check_statistics(config.statistics, where.section("statistics"))
     radii = config.contrast.radii_km
     if not radii or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf for r in radii):
@@ -313,6 +316,18 @@ def _check_analysis(config: AnalysisConfig, where: _Where) -> None:
         if not periods or bad:
             raise InputError(f"{where('analysis', 'periods')}: {', '.join(map(repr, bad)) or 'an empty list'} is not a list "
                              "of periods (2022, \"2024.1/2\", \"2024 2/4\", \"2023.03\")")
+
+
+def _check_emerging(settings: EmergingConfig, where: Callable[[str], str]) -> None:
+    if settings.time_lags < 0:
+        raise InputError(f"{where('time_lags')} must be 0 (space only) or more earlier periods; got {settings.time_lags}")
+    if settings.confidence not in CONFIDENCE_LEVELS:
+        raise InputError(f"{where('confidence')} must be one of 0.90, 0.95, 0.99 (the hot spot levels); "
+                         f"got {settings.confidence}")
+    if not 0 < settings.trend_alpha < 1:
+        raise InputError(f"{where('trend_alpha')} must lie between 0 and 1, e.g. 0.10; got {settings.trend_alpha}")
+    if settings.min_periods < max(2, settings.time_lags + 1):
+        raise InputError(f"{where('min_periods')} must be at least 2 and more than time_lags; got {settings.min_periods}")
 
 
 def _check_robustness(settings: RobustnessConfig, where: Callable[[str], str]) -> None:

@@ -4,20 +4,28 @@ No public copy of the Census on Establishments by si-gun-gu and KSIC may be ship
 data is made up. Its scenario follows what the KIET 2014 study reported, so that the pipeline has
 something recognisable to find; results on it are not findings.
 
-Model, per region ``i`` and sector ``s``:
+Model, per region ``i``, sector ``s`` and year ``t`` of the annual panel 2012-2022 (``f`` = the
+share of the panel elapsed, 0 in 2012 and 1 in 2022):
 
 - total employment ``T_i`` = base by unit type (Seoul gu, other metropolitan gu, si or district
   of a si, gun) x a fixed factor for the big business districts x lognormal noise (sigma 0.35);
-- expected sector employment ``mu_is = T_i * share_s * (T_i / median T)^0.2 * A_is``: a national
-  sector share, a background that grows with city size (urban scaling), and an agglomeration
-  factor ``A_is = 1 + sum_a amp_a * exp(-d_ia / 6 km)`` over the sector's anchor regions ``a``
-  (design, advertising and architecture in Gangnam-gu and Seocho-gu; software and IT along
-  Mapo-gu, Guro-gu and Geumcheon-gu; R&D in Daejeon Yuseong-gu, Seongnam Bundang-gu, Suwon
-  Yeongtong-gu and Hwaseong-si; engineering and testing in Changwon, Geoje, Pohang, Cheongju);
-- employees ~ Poisson(mu_is x lognormal noise, sigma 0.2); establishments ~ Poisson(employees /
+  later years ``T_it = T_i * 1.10^f`` x lognormal noise (sigma 0.03);
+- expected sector employment ``mu_ist = T_i * share_s * (T_i / median T)^0.2 * A_is * g_s^f *
+  C_ist * u_is``: a national sector share, a background that grows with city size (urban
+  scaling), an agglomeration factor ``A_is = 1 + sum_a amp_a * exp(-d_ia / 6 km)`` over the
+  sector's anchor regions ``a`` (design, advertising and architecture in Gangnam-gu and
+  Seocho-gu; software and IT along Mapo-gu, Guro-gu and Geumcheon-gu; R&D in Daejeon
+  Yuseong-gu, less in Bundang, Yeongtong and Hwaseong; engineering and testing in Changwon, Geoje, Pohang, Cheongju), the sector's
+  national growth ``g_s`` over the decade, and a region-sector effect ``u_is`` (lognormal, sigma
+  0.15) that persists over the years;
+- ``C_ist = max(0.1, 1 + sum_c amp_c * ramp_c(t) * exp(-d_ic / 6 km))`` over the sector's
+  changing places ``c``, with a logistic ramp ``1 / (1 + exp(-(t - year_c)))``: clusters that
+  emerge outside Seoul (software, IT and R&D around Pangyo in Bundang-gu from about 2015;
+  humanities and social science R&D in Sejong after the government institutes moved there, about
+  2014; R&D in Sejong, Suwon Yeongtong-gu and Hwaseong-si from about 2016-2018) and one that fades
+  (engineering around Geoje-si after the shipbuilding slump, about 2016);
+- employees ~ Poisson(mu_ist x lognormal noise, sigma 0.08); establishments ~ Poisson(employees /
   average size of the sector's establishments), at least one where there are employees;
-- the later year multiplies ``mu`` by the sector's national growth, an extra boost around growth
-  anchors (Pangyo in Bundang-gu, Mapo-gu, Hwaseong-si) and fresh noise; totals grow by about 10 %;
 - total establishments (all industries) = total employment / 4.4 x lognormal noise (sigma 0.1),
   from a second stream of the seed so the other values do not depend on it.
 """
@@ -37,13 +45,13 @@ from ..analysis.sectors import KIBS_SECTORS
 from ..files import write_csv, write_text
 
 DEMO_SEED = 20140582
-DEMO_YEARS = (2012, 2022)
+DEMO_YEARS = tuple(range(2012, 2023))
 SECTOR_FILE = "kibs_synthetic_sectors.csv"
 TOTALS_FILE = "kibs_synthetic_totals.csv"
 _EMPLOYEES_PER_ESTABLISHMENT = 4.4  # all industries, roughly the Korean average
 METADATA_FILE = "kibs_synthetic_metadata.json"
 
-# national share of total employment, average employees per establishment, growth 2012 -> 2022
+# national share of total employment, average employees per establishment, growth over the panel
 _SECTOR_PROFILE: dict[str, tuple[float, float, float]] = {
     "582": (0.0030, 14.0, 1.55),
     "62": (0.0100, 16.0, 1.65),
@@ -63,7 +71,7 @@ _SECTOR_PROFILE: dict[str, tuple[float, float, float]] = {
 
 _GANGNAM, _SEOCHO = "11680", "11650"
 _IT_BELT = {"11440": 3.0, "11530": 3.5, "11545": 4.0}  # Mapo-gu, Guro-gu, Geumcheon-gu
-_RND = {"30200": 9.0, "41135": 7.0, "41117": 6.0, "41590": 5.0}  # Yuseong, Bundang, Yeongtong, Hwaseong
+_RND = {"30200": 9.0, "41135": 3.0, "41117": 2.0, "41590": 2.0}  # Yuseong, Bundang, Yeongtong, Hwaseong
 _PRODUCTION = {  # Changwon's five gu, Geoje-si, Pohang's two gu, Cheongju's two gu
     "48121": 4.0, "48123": 5.0, "48125": 3.0, "48127": 3.0, "48129": 3.0,
     "48310": 5.0, "47111": 4.0, "47113": 3.0, "43111": 3.0, "43113": 4.0,
@@ -77,7 +85,7 @@ _ANCHORS: dict[str, dict[str, float]] = {
     "712": {_GANGNAM: 4.0, _SEOCHO: 3.0, "11560": 2.0},
     "7153": {_GANGNAM: 6.0, _SEOCHO: 3.0, "11140": 2.0},
     "714": {_GANGNAM: 5.0, "11140": 2.0},
-    "702": {"36110": 6.0, "11110": 3.0, _SEOCHO: 2.0},
+    "702": {"30200": 3.0, "11110": 3.0, _SEOCHO: 2.0},
     "582": {**_IT_BELT, "41135": 5.0},
     "62": {**_IT_BELT, "41135": 4.0},
     "63": {**_IT_BELT, "41135": 5.0},
@@ -85,10 +93,23 @@ _ANCHORS: dict[str, dict[str, float]] = {
     "7212": _PRODUCTION,
     "7291": {**_PRODUCTION, **{k: v / 2 for k, v in _RND.items()}},
 }
-_GROWTH_ANCHORS = {"41135": 1.5, "11440": 1.3, "41590": 1.4}
+_PANGYO, _SEJONG, _YEONGTONG, _HWASEONG, _GEOJE = "41135", "36110", "41117", "41590", "48310"
+# sector -> changing place -> (amplitude, middle year of its logistic ramp)
+_CHANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "582": {_PANGYO: (5.0, 2015), "11440": (1.0, 2014)},
+    "62": {_PANGYO: (4.0, 2015), _YEONGTONG: (2.0, 2017)},
+    "63": {_PANGYO: (5.0, 2015), "11440": (1.5, 2014)},
+    "701": {_SEJONG: (5.0, 2016), _YEONGTONG: (5.0, 2017), _HWASEONG: (5.0, 2018), _PANGYO: (3.0, 2016)},
+    "702": {_SEJONG: (12.0, 2014)},
+    "7212": {_GEOJE: (-0.7, 2016)},
+    "7291": {_GEOJE: (-0.6, 2016)},
+}
 _BUSINESS_DISTRICTS = {_GANGNAM: 2.8, _SEOCHO: 1.8, "11140": 2.2, "11110": 1.5, "11560": 1.8, "11710": 1.3, "41135": 1.6}
 _DECAY_KM = 6.0
+_REGION_EFFECT_SIGMA = 0.15
+_YEAR_NOISE_SIGMA = 0.08
 _URBAN_SCALING = 0.2
+_MAX_KIBS_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -98,7 +119,8 @@ class DemoData:
     metadata: dict
 
 
-def generate_demo_data(regions: gpd.GeoDataFrame, seed: int = DEMO_SEED, years: tuple[int, int] = DEMO_YEARS) -> DemoData:
+def generate_demo_data(regions: gpd.GeoDataFrame, seed: int = DEMO_SEED,
+                       years: tuple[int, ...] = DEMO_YEARS) -> DemoData:
     """Generate the synthetic tidy sector table and totals for ``regions`` (EPSG:5179)."""
     rng = np.random.default_rng(seed)
     codes = regions["region_code"].astype(str).to_numpy()
@@ -106,21 +128,24 @@ def generate_demo_data(regions: gpd.GeoDataFrame, seed: int = DEMO_SEED, years: 
     totals0 = _total_employment(regions, rng)
     distance_km = _distance_matrix_km(regions.geometry.values)
     scale = (totals0 / np.median(totals0)) ** _URBAN_SCALING
+    effects = {s.ksic: rng.lognormal(0.0, _REGION_EFFECT_SIGMA, len(codes)) for s in KIBS_SECTORS}
     sector_rows, total_rows = [], []
-    for year_index, year in enumerate(years):
-        totals = totals0 if year_index == 0 else np.round(totals0 * rng.lognormal(np.log(1.10), 0.05, len(codes)))
-        total_rows.append(pd.DataFrame({"region_code": codes, "region_name": names, "year": year, "total_employees": totals.astype(np.int64)}))
+    for year in years:
+        elapsed = (year - years[0]) / (years[-1] - years[0])
+        totals = totals0 if year == years[0] else np.round(totals0 * 1.10**elapsed * rng.lognormal(0.0, 0.03, len(codes)))
         for sector in KIBS_SECTORS:
             share, firm_size, growth = _SECTOR_PROFILE[sector.ksic]
-            mu = totals0 * share * scale * _agglomeration(codes, distance_km, _ANCHORS[sector.ksic])
-            if year_index > 0:
-                mu = mu * growth * _agglomeration(codes, distance_km, {k: v - 1 for k, v in _GROWTH_ANCHORS.items()})
-            employees = rng.poisson(mu * rng.lognormal(0.0, 0.2, len(codes)))
+            mu = (totals0 * share * scale * _agglomeration(codes, distance_km, _ANCHORS[sector.ksic]) * growth**elapsed
+                  * _change(codes, distance_km, _CHANGES.get(sector.ksic, {}), year) * effects[sector.ksic])
+            employees = rng.poisson(mu * rng.lognormal(0.0, _YEAR_NOISE_SIGMA, len(codes)))
             establishments = np.where(employees > 0, np.maximum(1, rng.poisson(employees / firm_size)), 0)
             sector_rows.append(pd.DataFrame({
                 "region_code": codes, "region_name": names, "year": year, "ksic": sector.ksic,
                 "employees": employees.astype(np.int64), "establishments": establishments.astype(np.int64),
             }))
+        kibs = sum(rows["employees"].to_numpy() for rows in sector_rows[-len(KIBS_SECTORS):])
+        totals = np.maximum(totals, np.ceil(kibs / _MAX_KIBS_SHARE))  # a booming district's jobs are not all KIBS
+        total_rows.append(pd.DataFrame({"region_code": codes, "region_name": names, "year": year, "total_employees": totals.astype(np.int64)}))
     totals = pd.concat(total_rows, ignore_index=True)
     totals["total_establishments"] = _total_establishments(totals["total_employees"].to_numpy(), seed)
     return DemoData(pd.concat(sector_rows, ignore_index=True), totals, _metadata(seed, years))
@@ -175,7 +200,13 @@ def _agglomeration(codes: np.ndarray, distance_km: np.ndarray, anchors: dict[str
     return factor
 
 
-def _metadata(seed: int, years: tuple[int, int]) -> dict:
+def _change(codes: np.ndarray, distance_km: np.ndarray, changes: dict[str, tuple[float, float]], year: int) -> np.ndarray:
+    """``max(0.1, 1 + sum_c amp_c * ramp_c(year) * exp(-d_ic / 6 km))``, ``ramp_c`` logistic around its year."""
+    ramped = {code: amplitude / (1.0 + np.exp(-(year - middle))) for code, (amplitude, middle) in changes.items()}
+    return np.maximum(0.1, _agglomeration(codes, distance_km, ramped))
+
+
+def _metadata(seed: int, years: tuple[int, ...]) -> dict:
     return {
         "synthetic": True,
         "title": "SYNTHETIC demo data: KIBS employees and establishments by si-gun-gu (not real statistics)",
