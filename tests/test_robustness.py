@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kibs_spatial.analysis.clusters import RulesConfig
+from kibs_spatial.analysis.emerging import cube_from_frame, emerging_hotspots
 from kibs_spatial.analysis.robustness import (
     resolved_weights,
     scaled_rules,
@@ -109,3 +110,26 @@ def test_bad_robustness_settings_are_refused(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_config(path)
+
+
+def test_emerging_patterns_get_a_stability_share(robust_run):
+    table = robust_run.latest()
+    statistical = 1 + 6 + 2  # the run's own, each other weights, each other seed; thresholds do not move patterns
+    share = table["pattern_stability"]
+    assert share.between(1 / statistical, 1).all()
+    assert np.allclose(share * statistical, np.round(share * statistical))
+    assert (share < 1).any() and (share == 1).any()
+    fragile = table[share < 1]
+    for row in fragile.itertuples():
+        assert round((1 - row.pattern_stability) * statistical) == len(row.pattern_hinges_on.split("; "))
+    # re-test one specification independently of the robustness code: seed 1 on the run's own weights
+    emerging = robust_run.emerging
+    cube = cube_from_frame(robust_run.table, "lq", emerging.units, emerging.periods, emerging.sectors)
+    other = emerging_hotspots(robust_run.weights.w, cube, emerging.periods, sectors=emerging.sectors,
+                              permutations=199, seed=1)
+    keys = table.set_index(["region_code", "ksic"])
+    named = keys["pattern_hinges_on"].fillna("").str.split("; ").map(lambda what: "seed 1" in what)
+    for j, ksic in enumerate(emerging.sectors):
+        differs = other.pattern[:, j] != emerging.pattern[:, j]
+        flagged = named.loc[list(zip(emerging.units, [ksic] * len(emerging.units)))].to_numpy()
+        assert (flagged == differs).all(), ksic

@@ -178,6 +178,11 @@ FIELDS: tuple[Field, ...] = (
     _f("robust", "boolean", "stability at least [robustness] robust_at (0.8 by default)", "", "robust", _LONG, True),
     _f("hinges_on", "text", "for a promising location that does not hold everywhere: the specifications (each one "
        "changed choice) under which it is not promising", "", "hinges on", _LONG),
+    _f("pattern_stability", "real", "share of the robustness specifications that re-test (the run's own, other "
+       "weights, other seeds) under which the emerging hot spot pattern is the run's; empty when not run", "0-1",
+       "pattern stability", _LONG, True),
+    _f("pattern_hinges_on", "text", "the specifications under which the emerging hot spot pattern differs", "",
+       "pattern hinges on", _LONG),
     # emerging hot spots (docs/EMERGING.md): the space-time Gi* of every period, the pattern on the last period
     _f("st_gi_z", "real", "space-time Gi* z-score of the period: spatial neighbours and the same and neighbouring units "
        "in the previous [emerging] time_lags periods, mean and variance over the whole panel", "standard deviations",

@@ -137,7 +137,8 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
     if config.robustness.enabled:
         progress.step(f"robustness: {len(specifications(config, spec))} specifications, one choice changed at a time")
         stability = robustness(results[results["period"] == periods[-1].label], regions, config, spec, periods[0].label,
-                               table.has_establishments, progress.bar("specifications"))
+                               table.has_establishments, progress.bar("specifications"), emerging,
+                               _cube(matrix, codes, sectors, periods) if emerging is not None else None)
         results = _with_stability(results, stability, periods[-1].label)
 
     progress.step("comparing the Gangnam area with outlying areas")
@@ -174,13 +175,18 @@ def _emerging(config: AnalysisConfig, w, matrix: np.ndarray, results: pd.DataFra
         return None
     if list(w.id_order) != codes:
         raise AssertionError("the weights' units are not in the order of the regions")
-    cube = matrix.reshape(len(codes), len(sectors), len(periods)).transpose(0, 2, 1)
-    lq = cube if config.analysis.variable == "lq" else _test_matrix(results, codes, columns, "lq").reshape(
-        cube.shape[0], len(sectors), len(periods)).transpose(0, 2, 1)
+    cube = _cube(matrix, codes, sectors, periods)
+    lq = cube if config.analysis.variable == "lq" else _cube(_test_matrix(results, codes, columns, "lq"), codes,
+                                                             sectors, periods)
     return emerging_hotspots(w, cube, [p.label for p in periods], sectors=[s.ksic for s in sectors], lq=lq,
                              time_lags=settings.time_lags, permutations=stats.permutations, seed=stats.seed,
                              fdr=stats.fdr, confidence=settings.confidence, trend_alpha=settings.trend_alpha,
                              progress=progress.bar("space-time permutations"))
+
+
+def _cube(matrix: np.ndarray, codes: list[str], sectors: tuple[Sector, ...], periods: tuple[Period, ...]) -> np.ndarray:
+    """The test matrix (units x sector-major columns) as the cube (units x periods x sectors) of emerging hot spots."""
+    return matrix.reshape(len(codes), len(sectors), len(periods)).transpose(0, 2, 1)
 
 
 def _with_emerging(results: pd.DataFrame, emerging: EmergingHotspots, last: str) -> pd.DataFrame:

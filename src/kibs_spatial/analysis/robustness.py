@@ -17,6 +17,13 @@ and ``lq_percentile``; the size factor multiplies ``min_employees``, ``min_estab
 ``size_top_percent`` (a higher bar is a smaller top share). Statistics are re-run only for the
 weights and seed variations, with the run's engine: one batched call per specification over
 every sector of the last period.
+
+Emerging hot spot patterns depend on the statistics only, so their stability counts the
+specifications that re-run them (the run's own, each other weights, each other seed):
+
+    pattern_stability = (statistical specifications giving the run's pattern) / (statistical specifications)
+
+with the whole panel re-tested (space-time Gi* and Mann-Kendall) under each.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from libpysal.weights.util import min_threshold_distance
 
 from ..fields import LOCAL_FIELDS
 from .clusters import RulesConfig, apply_rules, preset_verdicts
+from .emerging import EmergingHotspots, emerging_hotspots
 from .settings import MAX_NN, AnalysisConfig, RobustnessConfig
 from .statistics import local_statistics
 from .weights import build_weights
@@ -56,9 +64,10 @@ class Specification:
 class Robustness:
     """Stability of every region and sector of the last period, and the specifications behind it.
 
-    ``table``: ``region_code``, ``ksic``, ``stability``, ``robust``, ``hinges_on``;
-    ``by_preset``: per applied preset, the share of specifications marking each location (same
-    rows, one column per preset name); ``specifications``: what each one changed.
+    ``table``: ``region_code``, ``ksic``, ``stability``, ``robust``, ``hinges_on`` and, with emerging
+    hot spots, ``pattern_stability`` and ``pattern_hinges_on``; ``by_preset``: per applied preset,
+    the share of specifications marking each location (same rows, one column per preset name);
+    ``specifications``: what each one changed.
     """
 
     table: pd.DataFrame
@@ -80,12 +89,14 @@ def specifications(config: AnalysisConfig, weights_spec: str) -> tuple[Specifica
 
 
 def robustness(latest: pd.DataFrame, regions: gpd.GeoDataFrame, config: AnalysisConfig, weights_spec: str,
-               first_period: str | None, establishments: bool, progress: Callable[[int, int], None] | None = None
-               ) -> Robustness:
+               first_period: str | None, establishments: bool, progress: Callable[[int, int], None] | None = None,
+               emerging: EmergingHotspots | None = None, cube: np.ndarray | None = None) -> Robustness:
     """Stability of the last period's locations over :func:`specifications` (see the module docstring).
 
     ``latest``: the run's long table of the last period (with the local statistics); ``first_period``
-    is the run's first period when it is also the last one (growth then not available).
+    is the run's first period when it is also the last one (growth then not available). With the
+    run's ``emerging`` hot spots and the tested ``cube`` (units x periods x sectors) the patterns'
+    stability is added.
     """
     specs = specifications(config, weights_spec)
     stats = config.statistics
@@ -110,7 +121,37 @@ def robustness(latest: pd.DataFrame, regions: gpd.GeoDataFrame, config: Analysis
         votes.append(np.column_stack([verdicts[n].to_numpy() if n in redo else baseline[:, i] for i, n in enumerate(names)]))
         if progress is not None:
             progress(done + 1, len(specs))
-    return _summary(latest, np.stack(votes), specs, config.rules, config.robustness)
+    result = _summary(latest, np.stack(votes), specs, config.rules, config.robustness)
+    if emerging is None:
+        return result
+    table = result.table.merge(pattern_stability(emerging, cube, regions, config, specs), on=["region_code", "ksic"],
+                               how="left", validate="one_to_one")
+    return replace(result, table=table)
+
+
+def pattern_stability(emerging: EmergingHotspots, cube: np.ndarray, regions: gpd.GeoDataFrame, config: AnalysisConfig,
+                      specs: tuple[Specification, ...]) -> pd.DataFrame:
+    """Per unit and sector: ``pattern_stability``, the share of the statistical specifications (the run's
+    own first, then each changing the weights or the seed) whose emerging hot spot pattern is the run's,
+    and ``pattern_hinges_on``, those under which it differs."""
+    settings, stats = config.emerging, config.statistics
+    statistical = [s for s in specs[1:] if (s.weights, s.seed) != (specs[0].weights, specs[0].seed)]
+    statistical = list({(s.weights, s.seed): s for s in statistical}.values())
+    same = [np.ones(emerging.pattern.shape, dtype=bool)]
+    for spec in statistical:
+        weights = build_weights(regions, resolved_weights(spec.weights, regions), island_policy=config.weights.islands)
+        other = emerging_hotspots(weights.w, cube, emerging.periods, sectors=emerging.sectors,
+                                  time_lags=settings.time_lags, permutations=stats.permutations, seed=spec.seed,
+                                  fdr=stats.fdr, confidence=settings.confidence, trend_alpha=settings.trend_alpha)
+        same.append(other.pattern == emerging.pattern)
+    agree = np.stack(same)  # (specifications, units, sectors)
+    n, k = emerging.pattern.shape
+    hinges = [
+        "; ".join(s.what for s, ok in zip(statistical, agree[1:, i, j]) if not ok)
+        for j in range(k) for i in range(n)
+    ]
+    return pd.DataFrame({"region_code": np.tile(emerging.units, k), "ksic": np.repeat(emerging.sectors, n),
+                         "pattern_stability": agree.mean(axis=0).T.ravel(), "pattern_hinges_on": hinges})
 
 
 def scaled_rules(rules: RulesConfig, lq_factor: float, size_factor: float) -> RulesConfig:
