@@ -8,6 +8,7 @@ global Moran table and the run metadata) is written by ``outputs.hotspots.write_
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,38 +36,61 @@ class HotspotSettings:
 
 def run_hotspots(
     path: str | Path, columns: list[str], settings: HotspotSettings = HotspotSettings(), *,
-    layer: str | None = None, id_field: str | None = None, progress=None,
+    layer: str | None = None, id_field: str | None = None, progress=None, timings: dict[str, float] | None = None,
 ) -> HotspotResult:
-    """Test ``columns`` of the polygon layer at ``path`` for local spatial autocorrelation."""
+    """Test ``columns`` of the polygon layer at ``path`` for local spatial autocorrelation.
+
+    ``timings``, when given, receives the wall seconds of each phase: ``read``, ``weights``, ``statistics``."""
+    clock = _Clock(timings)
     regions = read_boundary_file(path, layer=layer, id_column=id_field, target_crs=settings.crs, source_crs=settings.input_crs)
     path = Path(path)
     source = {"input": str(path), "input_sha256": file_sha256(path) if path.is_file() else "", "input_layer": layer or ""}
+    clock.lap("read")
     return analyse_layer(regions, columns, settings, id_field or "feature_id", source=source, where=str(path),
-                         progress=progress)
+                         progress=progress, timings=timings)
 
 
 def analyse_layer(
     regions: gpd.GeoDataFrame, columns: list[str], settings: HotspotSettings, id_field: str, *,
     weights: RegionWeights | None = None, source: dict[str, object] | None = None, where: str = "the layer",
-    progress=None,
+    progress=None, timings: dict[str, float] | None = None,
 ) -> HotspotResult:
     """Test ``columns`` of ``regions`` (a projected layer with a unique ``id_field``); ``weights``, when
-    given, are used instead of building ``settings.weights`` (their ``w.id_order`` must follow the rows)."""
+    given, are used instead of building ``settings.weights`` (their ``w.id_order`` must follow the rows).
+
+    The statistics read the weights' sparse graph (``RegionWeights.graph``): no libpysal W is made.
+    ``timings``, when given, receives the wall seconds of ``weights`` and ``statistics``."""
+    clock = _Clock(timings)
     values = _numeric_columns(regions, columns, where)
     built = weights or build_weights(regions, settings.weights.spec, id_column=id_field,
                                      island_policy=settings.weights.islands)
+    clock.lap("weights")
     stats = settings.statistics
     local = local_statistics(
-        built.w, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
+        built.graph, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
         fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True, progress=progress,
     )
     fields = local.to_frame(columns, index=regions.index)
     layer_out = gpd.GeoDataFrame(pd.concat([regions.drop(columns="geometry"), fields], axis=1), geometry=regions.geometry, crs=regions.crs)
-    moran = moran_table(global_moran(built.w, values, permutations=stats.permutations, seed=stats.seed))
+    moran = moran_table(global_moran(built.graph, values, permutations=stats.permutations, seed=stats.seed))
     moran.insert(0, "column", list(columns))
     metadata = _metadata(source or {"input": where}, id_field, columns, settings, built.report, float(local.min_p),
                          regions.attrs.get("repaired", 0))
+    clock.lap("statistics")
     return HotspotResult(layer_out, list(columns), built.report, moran, metadata)
+
+
+class _Clock:
+    """Adds the wall seconds since the last lap to ``timings[phase]`` (nothing when ``timings`` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.start = timings, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - self.start
+        self.start = now
 
 
 def _numeric_columns(regions: gpd.GeoDataFrame, columns: list[str], where: str) -> np.ndarray:

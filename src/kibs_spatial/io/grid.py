@@ -53,9 +53,9 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
 
+from ..analysis.grid_weights import QUEEN_OFFSETS, ROOK_OFFSETS, grid_adjacency  # noqa: F401 - re-exported
 from ..crs import PROJECTED_CRS
 from ..errors import InputError
 
@@ -78,8 +78,6 @@ _LAYOUTS = {  # size: (length, easting digits, easting half, northing digits, no
 }
 _SAMPLES = 4  # sample points per side for the majority rule
 _BLOCK_CELLS = 8  # cells per side of the blocks tested before single cells
-QUEEN_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-ROOK_OFFSETS = ((-1, 0), (0, -1), (0, 1), (1, 0))
 
 
 # --------------------------------------------------------------------------- codes
@@ -319,41 +317,8 @@ def _sample_counts(pairs: pd.DataFrame, geoms: np.ndarray, size: int) -> np.ndar
 
 
 # --------------------------------------------------------------------------- contiguity
-
-def grid_adjacency(rows: Sequence[int], cols: Sequence[int], kind: str = "queen") -> sp.csr_matrix:
-    """Binary, symmetric adjacency of grid cells from their integer indices, in linear time.
-
-    Cell ``i`` and ``j`` are rook neighbours when they share an edge (``|dr| + |dc| = 1``) and
-    queen neighbours when they share an edge or a corner (``max(|dr|, |dc|) = 1``). Each cell's
-    eight (four) possible neighbours are looked up in a hash table of the cells' keys
-    (``pandas.Index.get_indexer``), so the cost is O(n); no geometry is touched.
-    """
-    offsets = {"queen": QUEEN_OFFSETS, "rook": ROOK_OFFSETS}.get(kind)
-    if offsets is None:
-        raise InputError(f"unknown grid contiguity {kind!r}; use queen or rook")
-    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    if rows.shape != cols.shape:
-        raise InputError(f"rows and cols differ in length ({len(rows)} and {len(cols)})")
-    if len(rows) == 0:
-        return sp.csr_matrix((0, 0))
-    width = int(cols.max() - cols.min()) + 3  # one spare column each side: no offset wraps a row
-    keys = (rows - rows.min() + 1) * width + (cols - cols.min() + 1)
-    index = pd.Index(keys)
-    if not index.is_unique:
-        raise InputError("grid cells repeat: each (row, col) must appear once")
-    found = np.column_stack([index.get_indexer(keys + dr * width + dc) for dr, dc in offsets])
-    return _csr(found)
-
-
-def _csr(found: np.ndarray) -> sp.csr_matrix:
-    """CSR matrix from an (n, k) table of neighbour positions (-1 for none), indices sorted per row."""
-    n = len(found)
-    found = np.sort(np.where(found < 0, n, found), axis=1)
-    present = found < n
-    indptr = np.concatenate([[0], np.cumsum(present.sum(axis=1))])
-    indices = found[present]
-    return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
-
+# grid_adjacency (re-exported above) lives in analysis.grid_weights: the weights builder uses it
+# for grid-queen / grid-rook, and the analysis layer does not import io.
 
 def grid_contiguity(rows: Sequence[int], cols: Sequence[int], kind: str = "queen", *,
                     ids: Sequence[str] | None = None) -> W:
