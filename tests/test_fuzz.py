@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kibs_spatial.analysis.periods import parse_period
@@ -42,6 +42,7 @@ def malformed_kosis(draw) -> tuple[str, bytes]:
     """(file name, content) of a KOSIS download with one defect drawn from several kinds."""
     header, rows = [list(r) for r in HEADER], [list(r) for r in ROWS]
     kind = draw(st.sampled_from(["cell", "period", "no employees", "duplicate", "binary", "truncated xlsx", "no region"]))
+    event(f"defect: {kind}")  # counted by --hypothesis-show-statistics
     if kind == "cell":
         rows[draw(st.integers(0, 3))][draw(st.integers(2, 5))] = draw(not_a_count)
     elif kind == "period":
@@ -156,6 +157,7 @@ def test_malformed_analysis_files_are_refused(capsys, monkeypatch, first, second
     sections: dict[str, dict[str, object]] = {}
     for (section, key), value in (first, second):
         sections.setdefault(section, {})[key] = value
+        event(f"bad key: [{section}] {key}")  # counted by --hypothesis-show-statistics
     text = "".join(f"[{name}]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in keys.items())
                    for name, keys in sections.items())
     with tempfile.TemporaryDirectory() as folder:
