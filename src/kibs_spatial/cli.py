@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -200,7 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--input-crs", help="CRS of an input file that has none, e.g. EPSG:5186")
     weights.add_argument("--crs", default=PROJECTED_CRS, help=f"CRS to work in, in metres (default {PROJECTED_CRS}; "
                                                            "'auto' = the layer's own or local UTM, for a layer outside Korea)")
-    weights.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS}; also rook:tolerance=500, knn:k=6, distance:threshold=20000, kernel:k=8)")
+    weights.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS}; also rook:tolerance=500, knn:k=6, distance:threshold=20000, "
+                              "kernel:k=8, grid-queen, grid-rook)")
     weights.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     weights.add_argument("--output", type=Path, help="write the graph as a GAL file keyed by region code")
     weights.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -211,7 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--columns", required=True, help="comma-separated numeric columns to test, e.g. a,b")
     hot.add_argument("--layer", help="layer of the input file")
     hot.add_argument("--id", help="unique id field (default: features numbered from 1 as feature_id)")
-    hot.add_argument("--weights", default=DEFAULT_WEIGHTS, help=f"weights spec (default {DEFAULT_WEIGHTS})")
+    hot.add_argument("--weights", default=DEFAULT_WEIGHTS,
+                     help=f"weights spec (default {DEFAULT_WEIGHTS}); grid-queen or grid-rook for a kibs-spatial grid layer "
+                          "(contiguity from the cells' row and col, in linear time)")
     hot.add_argument("--islands", choices=["keep", "nearest"], default="keep", help="island policy (default keep)")
     hot.add_argument("--permutations", type=int, default=DEFAULT_PERMUTATIONS,
                      help=f"conditional permutations, {PERMUTATION_RANGE} (default {DEFAULT_PERMUTATIONS})")
@@ -226,7 +230,25 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--input-crs", help="CRS of an input file that has none (e.g. a shapefile without .prj), e.g. EPSG:5186")
     hot.add_argument("--output", type=Path, required=True, help="output GeoPackage")
     hot.add_argument("--quiet", action="store_true", help="no progress bar")
+    hot.add_argument("--timings", action="store_true",
+                     help="print the wall time of each phase (import, read, weights, statistics, write) to stderr")
     hot.set_defaults(handler=_hotspots)
+
+    grid = commands.add_parser("grid", help="a square grid on the national grid (KOSTAT grid codes), for hotspots "
+                                            "--weights grid-queen")
+    grid.add_argument("input", nargs="?", help="polygon file to lay the grid over (default: the bundled si-gun-gu)")
+    grid.add_argument("--size", type=int, help="cell size in metres: 100, 500, 1000, 10000 or 100000 (required "
+                                               "without --table; with --table, the table's)")
+    grid.add_argument("--table", type=Path, action="append", metavar="CSV",
+                      help="KOSTAT (SGIS) grid-statistics table keyed by grid code, repeatable (one per 100 km square): "
+                           "its cells, one column per item (item_year with several years); masked values missing")
+    grid.add_argument("--regions", metavar="CODES",
+                      help="comma-separated region codes or code prefixes to cover, e.g. 11 (Seoul) or 11680,11650")
+    grid.add_argument("--layer", help="layer of the input file (bundled: sigungu or city)")
+    grid.add_argument("--id", default="region_code", help="id field of the input layer (default region_code)")
+    grid.add_argument("--input-crs", help="CRS of an input file that has none, e.g. EPSG:5186")
+    grid.add_argument("--output", type=Path, required=True, help="output GeoPackage (layer grid, EPSG:5179)")
+    grid.set_defaults(handler=_grid)
 
     ingest = commands.add_parser("ingest", help="turn statistics exports into the tidy sector and totals tables")
     sources = ingest.add_subparsers(dest="source", required=True)
@@ -406,12 +428,14 @@ def _weights(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     from .files import check_output_file, locked_outputs
     from .hotspot_layer import HotspotSettings, run_hotspots
     from .io.config import check_crs, statistics_config, weights_config
     from .outputs.hotspots import write_hotspots
     from .progress import Progress
 
+    timings = {"import": time.perf_counter() - started}
     option = (lambda key: f"--{key.replace('_', '-')}")
     stats = statistics_config({k: getattr(args, k) for k in ("permutations", "seed", "alternative", "fdr", "fdr_scope",
                                                              "alpha")}, option)
@@ -428,14 +452,108 @@ def _hotspots(args: argparse.Namespace) -> int:
     with locked_outputs([(output, "--output")]):
         _permutation_note(stats.permutations, args.quiet)
         result = run_hotspots(args.input, columns, settings, layer=args.layer, id_field=args.id,
-                              progress=progress.bar("permutations"))
+                              progress=progress.bar("permutations"), timings=timings)
+        writing = time.perf_counter()
         path = write_hotspots(result, args.output)
+        timings["write"] = time.perf_counter() - writing
     report = result.weights
     print(f"{len(result.layer)} units, {report.components} components, {len(report.islands)} islands (policy {report.island_policy})")
     print(f"minimum attainable p = {result.metadata['minimum_p']:.6g} ({stats.permutations} permutations, {stats.alternative})")
     print(result.counts().to_string(index=False))
     print(f"written: {path}")
+    if args.timings:
+        phases = ("import", "read", "weights", "statistics", "write")
+        print("timings: " + ", ".join(f"{name} {timings.get(name, 0.0):.3f} s" for name in phases)
+              + f", total {time.perf_counter() - started:.3f} s (after the interpreter and the CLI started)",
+              file=sys.stderr)
     return 0
+
+
+def _grid(args: argparse.Namespace) -> int:
+    from .files import check_output_file, locked_outputs
+    from .io.config import check_crs
+    from .io.grid import CELL_SIZES
+
+    check_crs(args.input_crs, "--input-crs")
+    if args.table and (args.input or args.regions or args.layer):
+        raise InputError("--table: the cells come from the table; a boundary file, --regions and --layer apply only "
+                         "when laying a grid over regions")
+    if not args.table and args.size is None:
+        raise InputError("--size: give the cell size in metres (100, 500, 1000, 10000 or 100000), or --table")
+    if args.size is not None and args.size not in CELL_SIZES:
+        raise InputError(f"--size: {args.size} m has no national grid code (KOSTAT grids); use one of "
+                         f"{', '.join(map(str, CELL_SIZES))}")
+    output = check_output_file(args.output, "--output")
+    with locked_outputs([(output, "--output")]):
+        cells, note = _grid_from_tables(args) if args.table else _grid_over_regions(args)
+        _write_layer(cells, output, "grid")
+    print(f"{len(cells):,} cells of {cells.attrs['cell_size']:,} m{note}")
+    print(f"written: {args.output} (layer grid; kibs-spatial hotspots {args.output} --id grid_code --weights grid-queen "
+          "--columns ...)")
+    return 0
+
+
+def _grid_over_regions(args: argparse.Namespace):
+    from .io.boundaries import LEVELS, load_bundled_regions
+    from .io.boundary_files import read_boundary_file
+    from .io.grid import build_grid
+
+    if args.input is None:
+        if (args.layer or "sigungu") not in LEVELS:
+            raise InputError(f"--layer: the bundled boundaries have no layer {args.layer!r}; use one of "
+                             f"{', '.join(LEVELS)}, or give a boundary file")
+        regions = load_bundled_regions(args.layer or "sigungu")
+    else:
+        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, source_crs=args.input_crs)
+    if args.regions:
+        prefixes = tuple(code.strip() for code in args.regions.split(",") if code.strip())
+        regions = regions[regions[args.id].astype(str).str.startswith(prefixes)]
+        if regions.empty:
+            raise InputError(f"--regions: no region code starts with {', '.join(prefixes)}")
+    cells = build_grid(regions, args.size, id_column=args.id)
+    return cells, f" over {len(regions):,} regions"
+
+
+def _grid_from_tables(args: argparse.Namespace):
+    import pandas as pd
+
+    from .io.grid import grid_from_codes, read_grid_table
+
+    tables = [read_grid_table(path) for path in args.table]
+    sizes = {t.cell_size for t in tables}
+    if len(sizes) > 1 or (args.size is not None and sizes != {args.size}):
+        given = f" (--size {args.size})" if args.size is not None else ""
+        raise InputError(f"--table: the tables hold cells of {', '.join(f'{s:,} m' for s in sorted(sizes))}{given}; "
+                         "give the tables of one grid")
+    rows = pd.concat([t.table for t in tables], ignore_index=True)
+    repeated = rows[rows.duplicated(["base_year", "grid_code", "item"])]
+    if len(repeated):
+        first = repeated.iloc[0]
+        raise InputError(f"--table: year {first['base_year']}, grid code {first['grid_code']}, item {first['item']} "
+                         "appear in more than one table; give each cell once")
+    several_years = rows["base_year"].nunique() > 1
+    rows["column"] = rows["item"] + (("_" + rows["base_year"].astype(str)) if several_years else "")
+    values = rows.pivot(index="grid_code", columns="column", values="value")
+    cells = grid_from_codes(values.index.tolist())
+    cells = cells.join(values.reset_index(drop=True).rename_axis(columns=None))
+    cells = cells.sort_values(["row", "col"], kind="stable").reset_index(drop=True)
+    cells.attrs["cell_size"] = tables[0].cell_size
+    counts: dict[str, int] = {}
+    for table in tables:
+        for status, count in table.counts().items():
+            counts[status] = counts.get(status, 0) + count
+    lines = ", ".join(f"{count:,} {status}" for status, count in sorted(counts.items()))
+    return cells, f" from {len(tables)} table(s): lines {lines}; columns {', '.join(values.columns)}"
+
+
+def _write_layer(frame, path: Path, layer: str) -> None:
+    """One GeoPackage layer, written to a temporary file renamed into place when complete (``files.atomic_path``)."""
+    import pyogrio
+
+    from .files import atomic_path
+
+    with atomic_path(path) as tmp:
+        pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", dataset_options={"VERSION": "1.2"})
 
 
 def _ingest_kosis(args: argparse.Namespace) -> int:

@@ -1,0 +1,44 @@
+"""The command line starts without the heavy libraries: a command imports what it uses, when it runs.
+
+Not a timing test (bench/bench_e2e_vs_pygeoda.py measures time): it checks *which* modules a fresh
+interpreter imports for ``import kibs_spatial.cli`` and for ``--help`` of each command.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("geopandas", "libpysal", "mapclassify", "numba", "folium", "matplotlib", "pandas", "scipy", "shapely",
+         "pyogrio", "rasterio", "sklearn")
+
+
+def imported(code: str) -> set[str]:
+    """Top-level packages imported by ``code`` in a fresh interpreter (``-X importtime``)."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    names = set()
+    for line in run.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    names = imported("import kibs_spatial.cli")
+    assert "kibs_spatial" in names  # the probe sees the package itself
+    assert names.isdisjoint(HEAVY), sorted(names & set(HEAVY))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["hotspots", "--help"], ["grid", "--help"],
+                                  ["weights", "--help"], ["run", "--help"]])
+def test_help_imports_nothing_heavy(argv):
+    names = imported(f"import sys; from kibs_spatial.cli import main; code = main({argv!r}); "
+                     "sys.exit(0 if code == 0 else 3)")
+    assert names.isdisjoint(HEAVY), sorted(names & set(HEAVY))
+
+
+def test_the_probe_sees_heavy_imports():
+    assert {"geopandas", "pandas", "shapely"} <= imported("import kibs_spatial.io.boundaries")
