@@ -17,6 +17,13 @@ Moran scatterplot (Anselin 1996), whose least-squares slope through the origin i
 ``p_sim`` is a two-sided permutation p-value under total randomisation with equal tails:
 ``min(1, 2 min(1 + #{I* >= I}, 1 + #{I* <= I}) / (P + 1))`` (esda's ``p_sim`` is
 the smaller one-sided tail instead). Permutation ``p`` draws from the stream ``(seed, p)``.
+
+The columns are simulated together: the columns with the same units with a value share one
+restricted W, and ``quadratic_forms.tail_counts`` runs them in groups of eight under one shuffle of
+the units per permutation (the shuffle ``permutation.global_moran_sims`` makes of the values). Every
+simulated I is bit for bit the one of the column simulated alone (``batch=False``, the reference
+path; tests compare the two for 1 and 2 threads and any chunking), so ``p_sim`` does not depend on
+the other columns, on the number of threads or on the batching.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, TIE_TOLERANCE, chunks, numba_threads
 from .local import _as_matrix
 from .permutation import global_moran_sims
+from .quadratic_forms import QuadraticForms, tail_counts
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class GlobalMoranResult:
 
 
 def global_moran(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED,
-                 n_jobs: int | None = None) -> list[GlobalMoranResult]:
+                 n_jobs: int | None = None, batch: bool = True) -> list[GlobalMoranResult]:
     """Global Moran's I for each column of ``values`` (NaN = missing, left out).
 
     Parameters
@@ -71,6 +79,9 @@ def global_moran(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED,
     seed : int
     n_jobs : int, optional
         numba threads; the result does not depend on it.
+    batch : bool
+        Simulate the columns together (default) or each on its own (the reference path, slower);
+        the results are identical.
 
     Returns
     -------
@@ -79,8 +90,15 @@ def global_moran(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED,
     graph = graph_from_w(w)
     x = _as_matrix(values, graph.n, "values")
     matrix = graph.matrix()
+    permutations, seed = int(permutations), int(seed)
     with numba_threads(n_jobs):
-        return [_one_column(matrix, x[:, c], int(permutations), int(seed)) for c in range(x.shape[1])]
+        columns = [_prepare(matrix, x[:, c]) for c in range(x.shape[1])]
+        if batch:
+            tails = _batched_tails(columns, permutations, seed)
+        else:
+            tails = [_tails(c.sub, c.z, c.scale, c.i_obs, permutations, seed) if c.tested and permutations > 0 else 0
+                     for c in columns]
+    return [_result(c, tail, permutations, seed) for c, tail in zip(columns, tails)]
 
 
 def moran_table(results: list[GlobalMoranResult]) -> pd.DataFrame:
@@ -90,7 +108,23 @@ def moran_table(results: list[GlobalMoranResult]) -> pd.DataFrame:
                         columns=["moran_i", "expected_i", "z_rand", "p_rand", "p_sim", "n"])
 
 
-def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: int):
+@dataclass(frozen=True)
+class _Column:
+    """One column made ready for its test: the restricted, row-standardised W (``sub``), the
+    deviations ``z`` of the ``n`` units with a value (``valid``), ``I``'s scale and observed value."""
+
+    valid: np.ndarray
+    n: int
+    sub: sp.csr_matrix
+    rows: np.ndarray
+    z: np.ndarray
+    s0: float
+    tested: bool
+    scale: float = np.nan
+    i_obs: float = np.nan
+
+
+def _prepare(matrix: sp.csr_matrix, x: np.ndarray) -> _Column:
     valid = ~np.isnan(x)
     n = int(valid.sum())
     sub = sp.csr_matrix(matrix[valid][:, valid])
@@ -100,25 +134,49 @@ def _one_column(matrix: sp.csr_matrix, x: np.ndarray, permutations: int, seed: i
     sub.sort_indices()
     z = x[valid] - x[valid].mean() if n else x[valid]  # no value at all: no mean (and no warning)
     s0 = sub.sum()
-    nan = np.nan
     if n < 4 or s0 == 0 or not (z**2).sum() > 0:
-        empty = np.full(len(x), nan)
-        return GlobalMoranResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, n, permutations, seed, empty, empty)
+        return _Column(valid, n, sub, rows, z, s0, False)
     scale = n / (s0 * (z**2).sum())
-    i_obs = float(scale * z @ (sub @ z))
+    return _Column(valid, n, sub, rows, z, s0, True, scale, float(scale * z @ (sub @ z)))
+
+
+def _batched_tails(columns: list[_Column], permutations: int, seed: int) -> list[int]:
+    """The smaller tail count of every tested column, the columns with the same units with a value
+    simulated together (``quadratic_forms.tail_counts``); 0 for the others (unused)."""
+    tails = [0] * len(columns)
+    if permutations <= 0:
+        return tails
+    groups: dict[bytes, list[int]] = {}
+    for c, col in enumerate(columns):
+        if col.tested:
+            groups.setdefault(np.packbits(col.valid).tobytes() + col.valid.size.to_bytes(8, "little"), []).append(c)
+    for members in groups.values():
+        first = columns[members[0]]
+        z = np.column_stack([columns[c].z for c in members])
+        forms = QuadraticForms(first.sub, z, np.zeros_like(z), np.ones(len(members)),
+                               np.array([columns[c].scale for c in members]))
+        ge, le = tail_counts(forms, np.array([columns[c].i_obs for c in members]), permutations, seed)
+        for c, a, b in zip(members, ge, le):
+            tails[c] = int(min(a, b))
+    return tails
+
+
+def _result(col: _Column, tail: int, permutations: int, seed: int) -> GlobalMoranResult:
+    nan = np.nan
+    if not col.tested:
+        empty = np.full(len(col.valid), nan)
+        return GlobalMoranResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, col.n, permutations, seed, empty, empty)
+    n, i_obs = col.n, col.i_obs
     e_i = -1.0 / (n - 1)
-    v_norm, v_rand = _variances(sub, z, n, s0)
+    v_norm, v_rand = _variances(col.sub, col.z, n, col.s0)
     z_norm = (i_obs - e_i) / np.sqrt(v_norm)
     z_rand = (i_obs - e_i) / np.sqrt(v_rand)
-    p_sim = nan
-    if permutations > 0:
-        tail = _tails(sub, z, scale, i_obs, permutations, seed)
-        p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0))
+    p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0)) if permutations > 0 else nan
     return GlobalMoranResult(
         I=i_obs, expected_i=e_i, variance_norm=v_norm, variance_rand=v_rand,
         z_norm=z_norm, p_norm=2 * stats.norm.sf(abs(z_norm)),
         z_rand=z_rand, p_rand=2 * stats.norm.sf(abs(z_rand)),
-        p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(sub, z, valid, rows),
+        p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(col.sub, col.z, col.valid, col.rows),
     )
 
 
