@@ -129,3 +129,35 @@ def test_rebuild_reproduces_the_bundled_file(tmp_path):
     subprocess.run([sys.executable, str(REPOSITORY / "scripts" / "build_boundaries_emd.py"), "--output", str(out)],
                    check=True, capture_output=True, cwd=REPOSITORY / "scripts")
     assert out.read_bytes() == data_path("boundaries", EMD_FILE).read_bytes()
+
+
+# --------------------------------------------------------------------------- [data] level = "emd"
+
+def test_level_chooses_the_bundled_layer(tmp_path):
+    from kibs_spatial.cli import _parser, run_overrides
+    from kibs_spatial.io.config import load_config
+
+    toml = tmp_path / "analysis.toml"
+    toml.write_text('[data]\nlevel = "emd"\nboundaries = "bundled-2013"\n', encoding="utf-8")
+    config = load_config(toml)
+    assert config.data.boundary_layer == "emd" and config.data.boundaries == "bundled-2013"
+    assert load_config(None).data.boundary_layer == "sigungu"
+    overrides = run_overrides(_parser().parse_args(["run", "--level", "emd"]))
+    assert overrides == {("data", "level"): ("emd", "--level")}
+    assert load_config(None, overrides).data.boundary_layer == "emd"
+    assert load_config(None, {("data", "level"): ("city", "--level")}).data.boundary_layer == "city"
+
+
+@pytest.mark.parametrize("data, message", [
+    ('level = "dong"', r"\[data\] level must be one of sigungu, city, emd"),
+    ('level = "emd"\nboundaries = "bundled-2022"', r"eup-myeon-dong layer is of 2013"),
+    ('level = "emd"\nboundary_layer = "sigungu"', r"level = 'emd' and .*boundary_layer = 'sigungu' disagree"),
+    ('level = "emd"\nboundaries = "my.gpkg"', r"is your own file"),
+])
+def test_level_refusals(tmp_path, data, message):
+    from kibs_spatial.io.config import load_config
+
+    toml = tmp_path / "analysis.toml"
+    toml.write_text(f"[data]\n{data}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_config(toml)

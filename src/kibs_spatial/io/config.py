@@ -10,6 +10,7 @@ from. Example (see ``examples/analysis.toml`` for every key)::
     sectors = "bundled-demo"          # or the tidy sector table (CSV / Parquet)
     totals = "bundled-demo"           # or the table of total employment
     harmonize = false                 # true: dissolve districts / merged units the data give as a whole
+    level = "sigungu"                 # bundled units: "sigungu", "city" or "emd" (eup-myeon-dong, 2013)
 
     [analysis]
     sectors = ["732", "713", "62"]    # KSIC codes; default: the 14 KIBS sectors
@@ -70,6 +71,8 @@ FLEXIBLE = {"sectors": (str, tuple), "periods": (str, tuple), "ksic_revision": (
 """Keys that take a word or another type: ``sectors = "all"`` or a list, ``ksic_revision = "auto"`` or 10."""
 ALIASES = {("analysis", "years"): "periods"}
 KSIC_REVISIONS = (9, 10, 11)
+LEVELS = ("sigungu", "city", "emd")
+"""``[data] level``: the bundled layer of units: si-gun-gu, cities (districts dissolved), eup-myeon-dong (2013 only)."""
 REQUIRED_PATHS = PATH_KEYS - {("output", "maps_dir")}
 """Path keys that cannot be empty (an empty ``maps_dir`` means the default)."""
 
@@ -95,6 +98,7 @@ def load_config(path: str | Path | None = None, overrides: Overrides | None = No
         values[name][key] = value
         where.options[(name, key)] = option
     _check_paths(values, where)
+    _apply_level(values["data"], where)
     if not values["output"].get("maps_dir"):  # one folder to send: the maps go inside a folder the user names
         named = values["output"].get("dir")
         values["output"]["maps_dir"] = str(Path(named) / "maps") if named else "maps"
@@ -130,6 +134,32 @@ class _Where:
 
     def section(self, name: str) -> Callable[[str], str]:
         return lambda key: self(name, key)
+
+
+def _apply_level(data: dict[str, Any], where: _Where) -> None:
+    """``[data] level`` (or ``--level``): the bundled layer of units, given to the run as ``boundary_layer``.
+
+    ``emd`` is the bundled eup-myeon-dong layer (``io.emd``, 2013 legal dongs): it needs the 2013 boundaries
+    (``boundaries`` auto, bundled or bundled-2013) and data keyed by 8-digit legal-dong codes.
+    """
+    if "level" not in data:
+        return
+    level = data.pop("level")
+    if level not in LEVELS:
+        raise InputError(f"{where('data', 'level')} must be one of {', '.join(LEVELS)} (si-gun-gu, cities, "
+                         f"eup-myeon-dong); got {level!r}")
+    layer = data.get("boundary_layer")
+    if layer is not None and layer != level:
+        raise InputError(f"{where('data', 'level')} = {level!r} and {where('data', 'boundary_layer')} = {layer!r} "
+                         "disagree; give level for the bundled layers, boundary_layer for a layer of your own file")
+    boundaries = data.get("boundaries", AUTO)
+    if not isinstance(boundaries, str) or boundaries not in (AUTO, *BUNDLED_VINTAGES):
+        raise InputError(f"{where('data', 'level')} chooses a bundled layer, but {where('data', 'boundaries')} is "
+                         f"your own file ({boundaries!r}); name its layer with boundary_layer instead")
+    if level == "emd" and boundaries == "bundled-2022":
+        raise InputError(f"{where('data', 'level')} = \"emd\": the bundled eup-myeon-dong layer is of 2013; set "
+                         f"{where('data', 'boundaries')} to \"bundled-2013\" or \"auto\"")
+    data["boundary_layer"] = level
 
 
 def _renamed(section: str, values: dict[str, Any], where: _Where) -> dict[str, Any]:
