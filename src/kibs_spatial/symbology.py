@@ -191,3 +191,71 @@ DENSITY_ENTRIES: tuple[LegendEntry, ...] = tuple(
         + [f"> {DENSITY_BOUNDS[-1]:,g}"],
         ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"))))
 """Density classes, per km² (the rasters' density style)."""
+
+
+# --- emerging hot spots (docs/EMERGING.md) -------------------------------------------------------------
+
+EHSA_NAMES: tuple[tuple[int, str], ...] = (
+    *((code, f"{name} Hot Spot") for code, name in enumerate(
+        ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating", "Historical"),
+        start=1)),
+    *((-code, f"{name} Cold Spot") for code, name in enumerate(
+        ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating", "Historical"),
+        start=1)),
+    (0, "No Pattern Detected"),
+)
+"""The 17 emerging hot spot patterns (code, name) in ArcGIS Pro's legend order: the hot ones (+1..+8), the cold
+ones (-1..-8), no pattern (0). The names are those of ``analysis.emerging.PATTERNS`` (a test keeps them equal);
+they are repeated here because the writers may not import the analysis."""
+
+EHSA_COLOURS: dict[int, str] = {
+    1: "#fb6a4a",   # new: a clear red
+    2: "#e31a1c",   # consecutive: strong red
+    3: "#67000d",   # intensifying: the darkest red
+    4: "#a50f15",   # persistent: dark red
+    5: "#fc9272",   # diminishing: a fading salmon
+    6: "#fdae6b",   # sporadic: orange-red, on and off
+    7: "#f768a1",   # oscillating: red-pink (it was cold before)
+    8: "#fee0d2",   # historical: the palest red (no longer hot)
+    -1: "#6baed6",  # the cold patterns mirror the hot ones in blues
+    -2: "#2171b5",
+    -3: "#08306b",
+    -4: "#08519c",
+    -5: "#9ecae1",
+    -6: "#74c7d8",
+    -7: "#7b8fd6",
+    -8: "#deebf7",
+    0: "#ececec",   # no pattern detected: light grey
+}
+"""An ArcGIS-like emerging hot spot palette: every hot pattern a red, every cold one a blue, strongest where the
+clustering is strongest and still there (intensifying, persistent), palest where it has gone (historical), no
+pattern light grey. Not ArcGIS's exact RGB values: the same scheme, tuned so that the 17 classes stay apart."""
+
+EHSA_UNDEFINED = "undefined"
+EHSA_ENTRIES: tuple[LegendEntry, ...] = tuple(
+    LegendEntry(str(code), name, EHSA_COLOURS[code]) for code, name in EHSA_NAMES
+) + (LegendEntry(NO_DATA_KEY, "no space-time Gi* (no data or no neighbours)", NO_DATA_COLOUR),)
+"""Legend of the emerging hot spot layers: key = the pattern code as text (``"3"`` Intensifying Hot Spot), ``na``
+for a unit whose pattern is undefined or missing."""
+
+EHSA_CODES: dict[str, int] = {name: code for code, name in EHSA_NAMES}
+
+ST_GI_ENTRIES: tuple[LegendEntry, ...] = (
+    LegendEntry("1", "space-time hot spot", "#d6604d"),
+    LegendEntry("0", "neither", "#f7f7f7"),
+    LegendEntry("-1", "space-time cold spot", "#4393c3"),
+    LegendEntry(NO_DATA_KEY, "no data", NO_DATA_COLOUR),
+)
+"""The space-time Gi* bins of one period (``st_gi_bin``): hot or cold at the [emerging] confidence, or neither."""
+
+
+def ehsa_class_keys(pattern: pd.Series) -> list[str]:
+    """Emerging hot spot class keys (the pattern code as text) from pattern names; ``"na"`` when undefined or missing."""
+    return [str(EHSA_CODES[value]) if isinstance(value, str) and value in EHSA_CODES else NO_DATA_KEY
+            for value in pattern]
+
+
+def st_gi_class_keys(st_gi_bin: pd.Series) -> list[str]:
+    """Space-time Gi* class keys ``"1"``, ``"0"``, ``"-1"`` from ``st_gi_bin``; ``"na"`` if missing."""
+    values = pd.to_numeric(st_gi_bin, errors="coerce").to_numpy(dtype=float)
+    return [str(int(np.sign(v))) if np.isfinite(v) else NO_DATA_KEY for v in values]

@@ -23,6 +23,7 @@ from ..fields import (
     PROMISING,
     REGION_FIELDS,
     REGIONS,
+    REGISTRY,
     SIDO,
     WIDE_FIELDS,
 )
@@ -35,7 +36,15 @@ from .qgis_styles import run_styles, write_layer_styles
 from .rasters import write_sector_rasters
 from .report import write_report
 from .summary_text import format_summary
-from .tables import metadata_table, write_gal
+from .tables import (
+    EMERGING_LAYER,
+    EMERGING_TABLE,
+    emerging_span,
+    emerging_table,
+    metadata_table,
+    space_time_table,
+    write_gal,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,8 @@ class WrittenOutputs:
 def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     out = Path(result.config.output.dir)
     suffix = result.data.suffix
-    attributes, latest = result.table, result.latest()
+    attributes = registry_integers(result.table)
+    latest = attributes[attributes["period"] == result.last_period]
     promising = latest[latest["promising"]].reset_index(drop=True)
     layers = {
         REGIONS: wide_layer(result),
@@ -70,6 +80,9 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
         layers[AREA] = result.area
     if result.sido is not None:
         layers[SIDO] = result.sido
+    emerging = emerging_table(result)  # None without emerging hot spots; + view "emerging_hotspots"
+    if emerging is not None:
+        layers[EMERGING_TABLE] = emerging
     target = out / f"kibs_clusters{suffix}.gpkg"
     geopackage = write_geopackage(target, layers, lambda tmp: _finish_geopackage(tmp, result, target.name))
     tables = [
@@ -84,6 +97,9 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     ]
     if result.contrast is not None:
         tables.append(write_csv(out / f"gangnam_contrast{suffix}.csv", _with_source(result.contrast.to_frame(), result)))
+    space_time = space_time_table(result)
+    if space_time is not None:
+        tables.append(write_csv(out / f"space_time_gi{suffix}.csv", space_time))
     maps_dir = Path(result.config.output.maps_dir)
     files = _deliverables(result, out, geopackage, tables)
     report = write_report(result, out / f"report{suffix}.html", maps_index=maps_dir / "index.html", deliverables=files)
@@ -92,6 +108,19 @@ def write_outputs(result: AnalysisResult) -> WrittenOutputs:
     gal = write_gal(result.weights.w, out / f"weights{suffix}.gal")
     summary = write_text(out / f"summary{suffix}.txt", format_summary(result) + "\n")
     return WrittenOutputs(geopackage, tables, maps, gal, summary, report, rasters)
+
+
+def registry_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the registry's integer fields that are floats only because some rows have no value (the
+    emerging hot spot pattern code and counts exist on the last period's rows only) as nullable integers, so
+    that the GeoPackage stores them as integers (empty where missing) and the CSV writes ``2``, not ``2.0``."""
+    casts = {}
+    for column in frame.columns:
+        if column in REGISTRY and REGISTRY[column].dtype == "integer" and frame[column].dtype.kind == "f":
+            values = frame[column].dropna()
+            if (values == values.round()).all():
+                casts[column] = "Int64"
+    return frame.astype(casts) if casts else frame
 
 
 def _deliverables(result: AnalysisResult, out: Path, geopackage: Path, tables: list[Path]) -> list[tuple[str, Path]]:
@@ -103,6 +132,8 @@ def _deliverables(result: AnalysisResult, out: Path, geopackage: Path, tables: l
                        ("promising_locations", "the promising cluster locations (CSV)"),
                        ("global_moran", "global Moran's I per sector and period (CSV)"),
                        ("gangnam_contrast", "the Gangnam contrast measures per sector (CSV)"),
+                       ("space_time_gi", "space-time Gi* of every unit, sector and period: z, p, q and hot/cold bin, "
+                                         "from which the emerging hot spot patterns are classified (CSV)"),
                        ("run_metadata", "every setting of the run, input file hashes and versions (JSON)")):
         if stem in by_stem:
             files.append((text, by_stem[stem]))
@@ -124,13 +155,15 @@ def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:
 
 
 def _finish_geopackage(path: Path, result: AnalysisResult, file_name: str) -> None:
-    """The long layer as a view (geometry stored once), then the field table, the QGIS styles and the
-    QGIS project (its layer sources name ``file_name``, the GeoPackage once renamed into place)."""
+    """The long layer and the emerging hot spots as views (geometry stored once), then the field table, the QGIS
+    styles and the QGIS project (its layer sources name ``file_name``, the GeoPackage once renamed into place)."""
     add_spatial_view(path, LONG, LONG_TABLE, REGIONS, "region_code")
+    if result.emerging is not None:
+        add_spatial_view(path, EMERGING_LAYER, EMERGING_TABLE, REGIONS, "region_code")
     sector_names = {s.field_prefix: f"{s.name_en} (KSIC {s.ksic})" for s in result.sectors}
     write_field_table(path, sector_names)
-    write_layer_styles(path, run_styles(result.sectors, result.last_period, unique_name_overrides(result)),
-                       sector_names)
+    write_layer_styles(path, run_styles(result.sectors, result.last_period, unique_name_overrides(result),
+                                        emerging_span(result)), sector_names)
     write_qgis_project(path, file_name, result, sector_names)
 
 

@@ -12,8 +12,9 @@ What it holds (legend top to bottom):
 - one group per sector, named ``732 specialized design, 2022`` (the last period): its promising
   locations (labelled), and its LISA, Gi* and LQ maps, each a layer of ``sector_results`` filtered
   to that sector and period (``"ksic" = '732' AND "period" = '2022'``; edit the filter for another
-  period), with the legend title naming the sector and the period. Only the first sector's group is
-  switched on;
+  period), with the legend title naming the sector and the period; when the run has emerging hot spots,
+  the sector's patterns over the periods (``emerging_hotspots`` filtered to the sector, off). Only the
+  first sector's group is switched on;
 - the wide ``regions`` layer (every sector's fields side by side), switched off.
 
 Every layer carries the field registry's labels as aliases. Layer sources are relative
@@ -53,6 +54,7 @@ from .qgis_styles import (
     OWNER,
     QGIS_VERSION,
     LabelStyle,
+    emerging_styles,
     field_aliases,
     long_layer_styles,
     promising_label,
@@ -63,6 +65,7 @@ from .qgis_styles import (
     single_qml,
     with_aliases,
 )
+from .tables import EMERGING_LAYER, emerging_span
 
 PROJECT_NAME = "kibs_clusters"
 PROJECTS_DDL = "CREATE TABLE IF NOT EXISTS qgis_projects (name TEXT PRIMARY KEY, metadata BLOB, content BLOB)"
@@ -113,8 +116,10 @@ def _context_group(tables: set[str]) -> ProjectGroup:
     return context
 
 
-def _sector_group(sector: Sector, period: str, names: Mapping[str, str], tables: set[str], first: bool) -> ProjectGroup:
-    """One sector's promising locations and its LISA, Gi* and LQ maps of ``period`` (only LISA switched on)."""
+def _sector_group(sector: Sector, period: str, names: Mapping[str, str], tables: set[str], first: bool,
+                  emerging: str = "") -> ProjectGroup:
+    """One sector's promising locations, its LISA, Gi* and LQ maps of ``period`` (only LISA switched on) and, with
+    ``emerging`` (the periods, ``2012–2022``) and the layer in the file, its emerging hot spots (off)."""
     group = ProjectGroup(sector_title(sector, period), checked=first, expanded=first)
     if PROMISING in tables:
         group.layers.append(ProjectLayer(f"{sector.ksic} promising locations, {period}", PROMISING,
@@ -123,6 +128,10 @@ def _sector_group(sector: Sector, period: str, names: Mapping[str, str], tables:
     for style, words in zip(long_layer_styles(LONG, sector, period), ("LISA clusters", "Gi* hot spots", "LQ")):
         group.layers.append(ProjectLayer(f"{sector.ksic} {words}, {period}", LONG, style.qml,
                                          subset=sector_filter(sector, period), checked=words == "LISA clusters"))
+    if emerging and EMERGING_LAYER in tables:
+        (style,) = emerging_styles(EMERGING_LAYER, [sector], emerging)
+        group.layers.append(ProjectLayer(f"{sector.ksic} emerging hot spots, {emerging}", EMERGING_LAYER, style.qml,
+                                         subset=sector_filter(sector), checked=False))
     return group
 
 
@@ -136,7 +145,8 @@ def project_tree(result: AnalysisResult, tables: set[str]) -> list[ProjectGroup 
     context = _context_group(tables)
     if context.layers:
         tree.append(context)
-    tree += [_sector_group(sector, period, names, tables, i == 0) for i, sector in enumerate(result.sectors)]
+    span = emerging_span(result)
+    tree += [_sector_group(sector, period, names, tables, i == 0, span) for i, sector in enumerate(result.sectors)]
     if result.sectors:
         first = sector_styles(REGIONS, f"{result.sectors[0].field_prefix}_", result.sectors[0], period)[0]
         tree.append(ProjectLayer(f"All sectors side by side, one row per unit, {period}", REGIONS, first.qml,

@@ -7,7 +7,10 @@ applied when the layer is opened). Colours, classes and words are those of the H
 
 - LISA: the classes of ``*_lisa_cl`` (HH, LL, LH, HL, ns, isolated, undefined);
 - Gi*: the significance bins, legend "hot/cold spot 99/95/90 %";
-- LQ: the fixed LQ classes of the maps (missing LQ shows as "no data" instead of vanishing).
+- LQ: the fixed LQ classes of the maps (missing LQ shows as "no data" instead of vanishing);
+- emerging hot spots (layer ``emerging_hotspots``, when the run has them): the 17 patterns of ``ehsa_pattern``
+  in ArcGIS Pro's legend order and an ArcGIS-like palette (hot patterns red, cold blue, no pattern light grey;
+  :data:`kibs_spatial.symbology.EHSA_ENTRIES`), one style per sector.
 
 Every sector style is rule-based under one parent rule whose label names the sector and the
 period, so the legend says what the layer shows ("732 specialized design, 2022: LISA clusters").
@@ -34,6 +37,7 @@ import pyogrio
 from ..fields import describe
 from ..result import Sector
 from ..symbology import (
+    EHSA_ENTRIES,
     GANGNAM_ENTRY,
     GI_ENTRIES,
     LISA_ENTRIES,
@@ -45,6 +49,7 @@ from ..symbology import (
     SIDO_SHORT,
     LegendEntry,
 )
+from .tables import EMERGING_LAYER
 
 QGIS_VERSION = "3.22.16-Białowieża"  # the QGIS the styles were checked with (Debian 12)
 OWNER = "kibs-spatial"
@@ -264,6 +269,33 @@ def sector_styles(layer: str, prefix: str, sector: Sector, period: str, *, defau
             for short, words, rules, field in THEMES]
 
 
+EMERGING_WORDS = "emerging hot spots"
+EMERGING_STYLE = "emerging"
+
+
+def ehsa_rules(field: str = "ehsa_pattern") -> list[tuple[str, LegendEntry]]:
+    """One rule per pattern of :data:`~kibs_spatial.symbology.EHSA_ENTRIES` on the pattern names of ``field``;
+    the last (no data) takes ``undefined`` and empty values."""
+    rules = [(f"\"{field}\" = {sql_text(e.label)}", e) for e in EHSA_ENTRIES[:-1]]
+    known = ", ".join(sql_text(e.label) for e in EHSA_ENTRIES[:-1])
+    return rules + [(f"\"{field}\" IS NULL OR \"{field}\" NOT IN ({known})", EHSA_ENTRIES[-1])]
+
+
+def emerging_title(sector: Sector, span: str) -> str:
+    """``732 specialized design, 2012–2022: emerging hot spots``: the legend title of a sector's pattern map."""
+    return f"{sector.ksic} {sector.name_en}, {span}: {EMERGING_WORDS}"
+
+
+def emerging_styles(layer: str, sectors: Sequence[Sector], span: str) -> list[LayerStyle]:
+    """The emerging hot spot style of each sector on ``layer`` (one row per unit and sector); the first is the
+    default. ``span`` names the periods (``2012–2022``)."""
+    return [LayerStyle(layer, f"{sector.ksic} {EMERGING_STYLE}",
+                       rule_based_qml(sector_filter(sector), emerging_title(sector, span), ehsa_rules()),
+                       f"Emerging hot spot patterns of {sector.name_en} (KSIC {sector.ksic}), {span} (rows of this "
+                       "sector only)", i == 0)
+            for i, sector in enumerate(sectors)]
+
+
 def long_layer_styles(layer: str, sector: Sector, period: str, *, default: bool = False) -> list[LayerStyle]:
     """LISA, Gi* and LQ styles of one sector and period on the long layer (one row per region x sector x period)."""
     about = sector_title(sector, period)
@@ -287,11 +319,13 @@ def promising_label(names: Mapping[str, str], with_sectors: bool) -> LabelStyle:
     return LabelStyle(promising_label_expression(names, with_sectors), size=9, bold=True, priority=9, placement=4)
 
 
-def run_styles(sectors: Sequence[Sector], period: str = "", names: Mapping[str, str] | None = None) -> list[LayerStyle]:
+def run_styles(sectors: Sequence[Sector], period: str = "", names: Mapping[str, str] | None = None,
+               emerging: str = "") -> list[LayerStyle]:
     """Every style of the ``kibs-spatial run`` GeoPackage; the first sector's LISA is the default.
 
     ``period`` is the last period (the one the wide layer holds), ``names`` the unique labels of units
-    whose short name repeats (region code -> label).
+    whose short name repeats (region code -> label), ``emerging`` the periods of the emerging hot spots
+    (``2012–2022``; empty: the run has none, no style for them).
     """
     names = dict(names or {})
     styles: list[LayerStyle] = []
@@ -306,6 +340,8 @@ def run_styles(sectors: Sequence[Sector], period: str = "", names: Mapping[str, 
         LayerStyle("sido", "sido outlines", single_qml(SIDO_ENTRY, province_label(SIDO_SHORT)),
                    "Province (sido) outlines", True),
     ]
+    if emerging:
+        styles += emerging_styles(EMERGING_LAYER, sectors, emerging)
     return styles
 
 

@@ -3,7 +3,8 @@
 Public entry point: :func:`write_maps`. Each sector page holds the simplified unit geometry once
 and draws switchable layers over it: LQ classes, LISA clusters, Gi* bins and LISA significance
 (one at a time), promising locations, province outlines and place labels; each with its own
-legend, all following the period chosen in the header. Pages open on the sector's results, with
+legend, all following the period chosen in the header. With emerging hot spots in the result, one more fill layer
+colours the units by their pattern over all periods. Pages open on the sector's results, with
 an overview inset. No base map is loaded unless ``tiles`` is given. See docs/MAPS.md.
 """
 
@@ -18,6 +19,7 @@ import geopandas as gpd
 from ...files import write_text
 from ...result import AnalysisResult
 from ...symbology import SIDO_SHORT, unique_labels
+from ..tables import emerging_span
 from .contrast_page import CONTRAST_FILE, contrast_page_html
 from .features import feature_collection_json, sector_table
 from .index_page import index_page_html
@@ -78,7 +80,8 @@ def map_site(result: AnalysisResult, *, tiles: str | None, tolerance_m: float, r
                    geometry=web_geometry(result.regions, tolerance_m), sido_json=sido_json, province_labels=provinces,
                    overview_json=_overview_json(result.regions, result.sido),
                    periods=tuple(p.label for p in result.periods), footer_html=footer,
-                   synthetic=result.data.synthetic, tiles=tiles, report_href=report_href)
+                   synthetic=result.data.synthetic, tiles=tiles, report_href=report_href,
+                   emerging_span=emerging_span(result))
 
 
 def write_maps(result: AnalysisResult, maps_dir: Path, *, tiles: str | None = None,

@@ -5,6 +5,10 @@ sector's properties into one FeatureCollection that all region layers of the pag
 feature's properties hold the unit's names once and, under ``v``, one row of values per period
 (columns :data:`PERIOD_COLUMNS`), so the period switch changes colours, legends and tooltips
 without repeating any geometry. Numbers are formatted here, once, as the tooltips show them.
+
+With emerging hot spots in the result, a feature also holds its pattern over all periods once (``ehk``: the
+pattern's class key, ``ehz``/``ehp``: the Mann-Kendall z and p of its space-time Gi* series, ``ehh``/``ehc``:
+periods hot and cold; :func:`emerging_properties`), not per period.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from ...errors import InputError
 from ...fields import REGISTRY
 from ...result import Sector
 from ...symbology import (
+    EHSA_ENTRIES,
     GI_ENTRIES,
     LISA_ENTRIES,
     LQ_ENTRIES,
     SIGNIFICANCE_ENTRIES,
+    ehsa_class_keys,
     gi_class_keys,
     lisa_class_keys,
     lq_class_keys,
@@ -130,11 +136,30 @@ def highlighted(table: pd.DataFrame) -> pd.Series:
     return table["promising"].astype(bool) | (table["lisa_cl"] == "HH") | (gi_bin >= 2)
 
 
+EMERGING_COLUMNS = ("ehk", "ehz", "ehp", "ehh", "ehc")
+"""A feature's emerging hot spot properties (once, not per period): pattern key, trend z and p, periods hot, cold."""
+
+
+def has_emerging(table: pd.DataFrame) -> bool:
+    """Whether a last-period :func:`sector_table` carries emerging hot spot patterns."""
+    return "ehsa_pattern" in table.columns
+
+
+def emerging_properties(table: pd.DataFrame) -> list[dict[str, str]]:
+    """Per row of a last-period :func:`sector_table`: :data:`EMERGING_COLUMNS`, formatted as the tooltip shows them."""
+    keys = ehsa_class_keys(table["ehsa_pattern"])
+    columns = zip(keys, table["ehsa_trend_z"], table["ehsa_trend_p"], table["periods_hot"], table["periods_cold"])
+    return [dict(zip(EMERGING_COLUMNS, (key, _fmt(z, ".2f"), _fmt_p(p), _fmt(hot, ".0f"), _fmt(cold, ".0f"))))
+            for key, z, p, hot, cold in columns]
+
+
 def feature_properties(regions: gpd.GeoDataFrame, names: Sequence[str], tables: Sequence[pd.DataFrame],
                        geometry: WebGeometry, label_zooms: Sequence[int | None]) -> list[dict]:
-    """Properties of every region: names (``name``: its unique label), label point and zoom, and one row
-    of :data:`PERIOD_COLUMNS` per period (``v``)."""
+    """Properties of every region: names (``name``: its unique label), label point and zoom, one row
+    of :data:`PERIOD_COLUMNS` per period (``v``) and, when the last table has them, the emerging hot spot
+    properties (:func:`emerging_properties`)."""
     rows = [period_rows(table) for table in tables]
+    emerging = emerging_properties(tables[-1]) if tables and has_emerging(tables[-1]) else None
     properties = []
     for i, region in enumerate(regions.drop(columns=regions.geometry.name).to_dict("records")):
         props: dict[str, Any] = {
@@ -142,6 +167,8 @@ def feature_properties(regions: gpd.GeoDataFrame, names: Sequence[str], tables: 
             "full": _text(region.get("full_name_ko")), "cap": int(_is_true(region.get("capital_region"))),
             "v": [period[i] for period in rows],
         }
+        if emerging is not None:
+            props.update(emerging[i])
         if geometry.label_points[i] is not None:
             props["pt"] = list(geometry.label_points[i])
             if label_zooms[i] is not None:
@@ -160,8 +187,11 @@ def _label(name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def tooltip_template() -> str:
-    """The tooltip of a region as a template ``KIBS.tip`` fills: ``{column}`` or ``{column@phrase table}``."""
+def tooltip_template(emerging: str = "", periods: int = 0) -> str:
+    """The tooltip of a region as a template ``KIBS.tip`` fills: ``{column}`` or ``{column@phrase table}``.
+
+    ``emerging`` (the periods, ``2012–2022``; empty: none) adds a line with the unit's emerging hot spot
+    pattern over the ``periods`` periods."""
     lines = [
         "<b>{name}</b> {en}",
         "<small>{full} · {code}{cap@cap} · {period}</small>",
@@ -171,6 +201,9 @@ def tooltip_template() -> str:
         "Cluster test (local Moran): {lisa_k@lisa} (p {lisa_p}, q {lisa_q})",
         "Hot spot test (Gi*): {gi_k@gi} (z {gi_z}, p {gi_p}, q {gi_q}){prom@prom}",
     ]
+    if emerging:
+        lines.insert(-1, f"Emerging hot spots {html.escape(emerging)}: {{ehk@ehsa}} (Gi* trend z {{ehz}}, p {{ehp}}; "
+                         f"hot in {{ehh}}, cold in {{ehc}} of {periods} periods)")
     return "<br>".join(lines)
 
 
@@ -185,6 +218,7 @@ def tooltip_phrases() -> dict[str, dict[str, str]]:
         "lq": {e.key: esc(e.label) for e in LQ_ENTRIES},
         "cap": {"1": " · capital region", "0": ""},
         "prom": {"1": "<br><b>★ promising cluster location</b>", "0": ""},
+        "ehsa": {e.key: esc(e.label) for e in EHSA_ENTRIES},
     }
 
 

@@ -22,6 +22,7 @@ from folium import LayerControl, TileLayer
 
 from ...result import Sector
 from ...symbology import (
+    EHSA_ENTRIES,
     GI_ENTRIES,
     LISA_ENTRIES,
     LQ_BREAKS,
@@ -46,10 +47,12 @@ from .elements import (
     synthetic_banner_html,
 )
 from .features import (
+    EMERGING_COLUMNS,
     PERIOD_COLUMNS,
     class_keys,
     feature_collection_json,
     feature_properties,
+    has_emerging,
     highlighted,
     tooltip_phrases,
     tooltip_template,
@@ -63,6 +66,9 @@ LISA_NOTE = ("Local Moran's I: is the unit's LQ like its neighbours'? Coloured w
              "correction for testing many units (FDR); hover for p and q.")
 GI_NOTE = ("Getis-Ord Gi*: is the unit with its neighbours unusually high (hot spot) or low (cold spot)? "
            "Confidence after the FDR correction.")
+EMERGING_NOTE = ("Emerging hot spots: how the unit's space-time hot or cold spot (Gi* of the unit, its neighbours and "
+                 "the previous period) evolved over all periods, in ArcGIS Pro's 17 patterns; the same map whichever "
+                 "period is chosen. Hover for the trend of its Gi* (Mann-Kendall) and the periods it was hot or cold.")
 SIGNIFICANCE_NOTE = ("How strong the evidence of the cluster test (local Moran) is: p before, q after the correction "
                      "for testing every unit of the map (false discovery rate).")
 START_MAX_ZOOM = 11
@@ -88,6 +94,7 @@ class MapSite:
     synthetic: bool
     tiles: str | None = None
     report_href: str | None = None
+    emerging_span: str = ""  # "2012–2022" when the run has emerging hot spots
 
     @property
     def full_bounds(self) -> Bounds:
@@ -182,12 +189,14 @@ def sector_page_html(sector: Sector, tables: Sequence[pd.DataFrame], site: MapSi
     """The complete HTML of one sector's map page; ``tables`` holds one :func:`.features.sector_table` per period."""
     properties = feature_properties(site.regions, site.names, tables, site.geometry, label_zooms(site, tables))
     keys = [class_keys(table) for table in tables]
+    emerging = site.emerging_span if tables and has_emerging(tables[-1]) else ""
     page = WebMap(location=[36.5, 127.8], zoom_start=7, tiles=None, control_scale=True)
     page.get_root().title = f"KSIC {sector.ksic} {sector.name_en} — kibs_spatial"
     if site.tiles:
         page.add_child(TileLayer(site.tiles, control=False))
     page.add_child(Panes())
-    page.add_child(PeriodSetup(site.periods, PERIOD_COLUMNS, tooltip_template(), tooltip_phrases()))
+    page.add_child(PeriodSetup(site.periods, PERIOD_COLUMNS, tooltip_template(emerging, len(site.periods)),
+                               tooltip_phrases()))
     data = SharedGeoJson(feature_collection_json(site.geometry, properties))
     page.add_child(data)
     for name, key, entries, note, show in (
@@ -196,6 +205,8 @@ def sector_page_html(sector: Sector, tables: Sequence[pd.DataFrame], site: MapSi
             ("Gi* hot and cold spots", "gi_k", GI_ENTRIES, GI_NOTE, False),
             ("LISA significance (p and q)", "sig_k", SIGNIFICANCE_ENTRIES, SIGNIFICANCE_NOTE, False)):
         _add_region_layer(page, data, name, key, entries, [k[key] for k in keys], note, show)
+    if emerging:
+        _add_emerging_layer(page, data, emerging, [props[EMERGING_COLUMNS[0]] for props in properties])
     if site.sido_json is not None:
         _add_sido_layer(page, SharedGeoJson(site.sido_json, name="sido"))
     _add_promising_layer(page, data, [sum(k["prom"]) for k in keys])
@@ -218,6 +229,22 @@ def _add_views(page: WebMap, site: MapSite, start: Bounds) -> None:
         views.append(("capital region", site.capital_bounds, START_MAX_ZOOM))
     views.append(("whole country", site.full_bounds, START_MAX_ZOOM))
     page.add_child(ViewLinks(views))
+
+
+def emerging_layer_name(span: str) -> str:
+    """``Emerging hot spots (2012–2022)``: the layer's name in the layer switch and its legend title."""
+    return f"Emerging hot spots ({span})"
+
+
+def _add_emerging_layer(page: WebMap, data: SharedGeoJson, span: str, keys: Sequence[str]) -> None:
+    """The units coloured by emerging hot spot pattern (one map for all periods); the legend lists the patterns
+    found, with counts, and no pattern."""
+    name = emerging_layer_name(span)
+    layer = RegionLayer(data, name, EMERGING_COLUMNS[0], EHSA_ENTRIES, overlay=False, show=False)
+    page.add_child(layer)
+    counts = Counter(keys)
+    rows = [(e, f"{e.label} ({counts.get(e.key, 0)})") for e in EHSA_ENTRIES if counts.get(e.key) or e.key == "0"]
+    page.add_child(Legend(page, layer, name, rows, EMERGING_NOTE))
 
 
 def _add_promising_layer(page: WebMap, data: SharedGeoJson, counts: Sequence[int]) -> None:

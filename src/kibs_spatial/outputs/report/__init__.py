@@ -17,7 +17,7 @@ from ...files import write_text
 from ...result import AnalysisResult
 from ..maps.pages import sector_file_name
 from . import sections
-from .maps import report_grids
+from .maps import report_grids, small_grids
 
 SYNTHETIC_BANNER = ("SYNTHETIC DEMO DATA — every number and figure in this report comes from a seeded generator; "
                     "they illustrate the toolkit and are not findings about Korea.")
@@ -46,6 +46,12 @@ figcaption{font-size:.9em;color:#444}
 .sector-map img{display:block;width:100%;max-width:1344px;image-rendering:auto}
 .sector-map .heads,.sector-map .legends{display:grid;grid-template-columns:1fr 1fr 1fr;gap:12px;max-width:1344px}
 .sector-map .heads span{font-weight:600;text-align:center}
+.smalls{margin:.3em 0}
+.smalls img{display:block;width:100%}
+.smalls .heads{display:grid}
+.smalls .heads span{font-weight:600;text-align:center;font-size:.85em}
+.legends2{display:flex;gap:2em}
+.emerging{margin:1em 0 1.6em}
 .legend ul{list-style:none;padding:0;margin:.2em 0;font-size:.85em}
 .legend b{font-size:.85em}
 .sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777;vertical-align:middle}
@@ -93,12 +99,15 @@ def render_report(result: AnalysisResult, links: Mapping[str, str] | None = None
     parts = [
         ("summary", "Promising cluster locations", sections.summary_section(result)),
         ("maps", "Maps per sector", sections.maps_section(result, report_grids(result.regions), links)),
+        ("emerging", "Emerging hot spots", sections.emerging_section(result, small_grids(result.regions), links)
+         if result.emerging is not None else ""),
         ("locations", "Promising locations per sector", sections.promising_lists_section(result)),
         ("gangnam", "Gangnam vs outlying areas", sections.contrast_section(result)),
         ("moran", "Global Moran's I: which sectors cluster at all", sections.moran_section(result)),
         ("method", "Method, rules and thresholds", sections.method_section(result)),
         ("files", "Maps and files of this run", sections.files_section(links, files)),
     ]
+    parts = [part for part in parts if part[2]]  # a section without content (emerging hot spots off) is left out
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title, _ in parts)
     body = "".join(f'<section id="{key}"><h2>{html.escape(title)}{tag}</h2>{content}</section>' for key, title, content in parts)
     title = "KIBS cluster report" + (" (SYNTHETIC demo data)" if result.data.synthetic else "")

@@ -1,4 +1,5 @@
-"""The report's sections as HTML strings: locations, maps, Gangnam contrast, Moran's I, method, files.
+"""The report's sections as HTML strings: locations, maps, emerging hot spots, Gangnam contrast, Moran's I, method,
+files.
 
 Tables show human headers (the field registry's labels where a column is a field), percentages
 as percentages, classes in words; numbers keep their units in the header.
@@ -18,8 +19,9 @@ from ...result import AnalysisResult, LocationCount, RulesConfig
 from ...symbology import GI_ENTRIES, LISA_ENTRIES
 from ..maps.features import sector_table
 from ..maps.wording import run_facts
+from ..tables import emerging_span, pattern_counts
 from . import figures
-from .maps import UnitGrid, sector_map_html
+from .maps import UnitGrid, emerging_maps_html, sector_map_html
 
 GI_WORDS = {int(e.key): e.label for e in GI_ENTRIES if e.key.lstrip("-").isdigit()}
 LISA_WORDS = {e.key: e.label for e in LISA_ENTRIES}
@@ -131,6 +133,42 @@ def maps_section(result: AnalysisResult, grids: Sequence[UnitGrid], links: Mappi
                         links.get(sector.ksic))
         for sector in result.sectors]
     return lead + "".join(figures_html)
+
+
+def emerging_section(result: AnalysisResult, grids: Sequence[UnitGrid], links: Mapping[str, str]) -> str:
+    """Emerging hot spots (only with them in the result): how many units of each sector follow each pattern,
+    then per sector small multiples of the space-time Gi* of every period and the pattern."""
+    emerging, counts = result.emerging, pattern_counts(result)
+    if emerging is None or counts is None:
+        return ""
+    span, gi = emerging_span(result), emerging.gi
+    lead = (f"<p>How each sector's hot and cold spots formed, grew or faded over {esc(span)} "
+            f"({plural(len(emerging.periods), 'period')}), by ArcGIS Pro's Emerging Hot Spot Analysis: the space-time "
+            "Gi* of every unit and period (the unit, its neighbours, and both in the previous "
+            f"{'period' if gi.time_lags == 1 else plural(gi.time_lags, 'period')}) is a hot or cold spot at {gi.confidence:.0%} confidence after the "
+            "correction for testing every unit (false discovery rate), and the Mann-Kendall trend of its Gi* series "
+            f"(significant at p &le; {emerging.trend_alpha:g}) sorts each unit into one of 17 patterns. "
+            "The patterns are in the GeoPackage layer <code>emerging_hotspots</code> and on the interactive maps; "
+            "the space-time Gi* of every period in the table <code>space_time_gi</code>.</p>")
+    table = counts.reset_index().rename(columns={"pattern": "Pattern", "total": "All sectors"})
+    table = table[(table.drop(columns="Pattern").sum(axis=1) > 0) | (table["Pattern"] == counts.index[0])]
+    never = [name for name, total in counts["total"].items() if total == 0]
+    note = (f"<p>Patterns no unit follows in any sector: {esc(', '.join(never))}.</p>" if never else "")
+    numbers = table_html(table, cls="counts ehsa")
+    regions = result.regions["region_code"].astype(str)
+    rows = result.table.assign(region_code=result.table["region_code"].astype(str))
+    latest = rows[rows["period"] == result.last_period]
+    maps = []
+    for sector in result.sectors:
+        mine = rows[rows["ksic"] == sector.ksic]
+        wide = mine.pivot(index="region_code", columns="period", values="st_gi_bin").reindex(regions)
+        bins = [(period, wide[period] if period in wide.columns else pd.Series(np.nan, index=wide.index))
+                for period in emerging.periods]
+        patterns = latest[latest["ksic"] == sector.ksic].set_index("region_code")["ehsa_pattern"].reindex(regions)
+        maps.append(emerging_maps_html(grids, bins, patterns, f"{sector.ksic} {sector.name_en} · {sector.name_ko}",
+                                       span, links.get(sector.ksic)))
+    return (lead + f"<h3>Units per pattern and sector, {esc(span)}</h3>" + numbers + note +
+            "<h3>Space-time hot and cold spots per period, and the pattern</h3>" + "".join(maps))
 
 
 PROMISING_COLUMNS = {"full_name_ko": "Unit", "name_en": "Unit (English)", "lq": "LQ", "employees": "Employees",
