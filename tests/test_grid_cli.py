@@ -88,3 +88,19 @@ def test_grid_refusals(tmp_path, capsys, argv, message):
     assert main([*argv, "--output", str(tmp_path / "g.gpkg")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "g.gpkg").exists()
+
+
+def test_console_command_exits_at_once_with_its_output_complete(tmp_path):
+    """The console process ends with os._exit after the command: stdout flushed, the file in place, status kept."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "g.gpkg"
+    done = subprocess.run([sys.executable, "-m", "kibs_spatial.cli", "grid", "--size", "10000", "--regions", "11680",
+                           "--output", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith(f"written: {out}")
+    assert len(pyogrio.read_dataframe(out, layer="grid")) >= 1
+    refused = subprocess.run([sys.executable, "-m", "kibs_spatial.cli", "grid", "--size", "7", "--output", str(out)],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "--size: 7 m" in refused.stderr

@@ -33,6 +33,9 @@ EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
 PERMUTATION_RANGE = "99 to 999,999"
 PROG = "kibs-spatial"
+QUICK_EXIT = ("hotspots", "grid", "weights")
+"""Commands whose console process ends with ``os._exit`` once their files are written and closed: tearing down
+numba, pandas and GDAL takes about a second and changes nothing on disk."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     state = _State(args.command)
     try:
         with _interrupts():
-            return args.handler(args, state) if args.command == "run" else args.handler(args)
+            code = args.handler(args, state) if args.command == "run" else args.handler(args)
+        if argv is None and args.command in QUICK_EXIT:
+            _exit_now(code)  # the console command: its output is complete; skip the interpreter's slow teardown
+        return code
     except InputError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
@@ -66,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit_now(code: int) -> None:
-    """End the process at once (after Ctrl-C): the staging folders are gone, the locks die with the process;
-    tearing down numba, pandas and GDAL would take another second or two."""
+    """End the process at once (after Ctrl-C, or after a command in ``QUICK_EXIT``): the staging folders are gone
+    and every output renamed into place, the locks die with the process; tearing down numba, pandas and GDAL would
+    take another second or two."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -186,6 +193,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--preset", action="append", metavar="NAME",
                      help="cluster-rule preset to apply, repeatable (overrides [rules] presets): kiet, uscmp-strong, uscmp-strong90, eco-stars, lq-gi")
     run.add_argument("--boundary-crs", help="CRS of a boundary file that has none, e.g. EPSG:5186 (overrides [data] boundary_crs)")
+    run.add_argument("--level", choices=["sigungu", "city", "emd"],
+                     help="bundled units: si-gun-gu, cities or eup-myeon-dong (2013; data keyed by 8-digit legal-dong "
+                          "codes) (overrides [data] level)")
     run.add_argument("--region-codes", choices=["auto", "mois", "kostat"], help="code system of the data tables' region codes (overrides [data] region_code_system)")
     run.add_argument("--harmonize", action="store_true", help="dissolve units that the data give only as a whole (a city, a merger) instead of stopping")
     run.add_argument("--robustness", action="store_true",
@@ -270,7 +280,7 @@ RUN_OPTIONS = {  # argparse destination -> (section, key, option) of the analysi
     "output": ("output", "dir", "--output"), "maps_dir": ("output", "maps_dir", "--maps-dir"),
     "permutations": ("statistics", "permutations", "--permutations"), "seed": ("statistics", "seed", "--seed"),
     "preset": ("rules", "presets", "--preset"), "boundary_crs": ("data", "boundary_crs", "--boundary-crs"),
-    "region_codes": ("data", "region_code_system", "--region-codes"),
+    "region_codes": ("data", "region_code_system", "--region-codes"), "level": ("data", "level", "--level"),
 }
 RUN_FLAGS = {"allow_unmatched": ("data", "allow_unmatched", "--allow-unmatched"),
              "harmonize": ("data", "harmonize", "--harmonize"), "robustness": ("robustness", "enabled", "--robustness")}
