@@ -14,7 +14,7 @@ import shapely
 
 from kibs_spatial.errors import InputError
 from kibs_spatial.io.boundaries import ATTRIBUTION, load_bundled_regions
-from kibs_spatial.io.emd import EMD_FILE, load_bundled_emd, sum_to_sigungu
+from kibs_spatial.io.emd import EMD_FILE, load_bundled_emd, load_emd_regions, sum_to_sigungu
 from kibs_spatial.resources import data_path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -161,3 +161,12 @@ def test_level_refusals(tmp_path, data, message):
     toml.write_text(f"[data]\n{data}\n", encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_config(toml)
+
+
+def test_emd_as_a_region_layer(sigungu):
+    regions = load_emd_regions()
+    assert set(sigungu.columns) <= set(regions.columns)  # every field of a region layer
+    assert len(regions) == UNITS and regions.attrs["vintage"] == "2013" and regions.attrs["level"] == "emd"
+    assert (regions["parent_code"] == regions["region_code"].str[:5]).all()
+    row = regions.set_index("region_code").loc["11680101"]
+    assert (row["parent_city"], row["name_en"]) == ("강남구", "역삼동 (Gangnam-gu)")

