@@ -8,8 +8,10 @@ ragged edges), ``n`` cells. Times (median of ``--repeat``, wall clock):
              a ``libpysal.weights.W``; ``adjacency`` is its sparse matrix alone (``grid_adjacency``)
 
 Prints ``grid_weights_ratio=libpysal/ours`` (queen) at 10,000 cells, the same for rook, and our
-times at 100,000 and 1,000,000 cells (their ratio shows the scaling: linear is about 10), and the
-time of ``build_grid`` at 1 km over the bundled 2013 si-gun-gu.
+times at 100,000 and 1,000,000 cells (their ratio shows the scaling: linear is about 10), the time of
+``build_weights(cells, "grid-queen")`` there (what ``hotspots --weights grid-queen`` runs: the sparse
+graph and its connectivity report, no libpysal W), and the time of ``build_grid`` at 1 km over the
+bundled 2013 si-gun-gu.
 
 Usage: python bench/bench_grid_weights.py [--repeat 3]
 """
@@ -26,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 from libpysal.weights import Queen, Rook
 
+from kibs_spatial.analysis.weights import build_weights
 from kibs_spatial.io.boundaries import load_bundled_regions
 from kibs_spatial.io.grid import (
     build_grid,
@@ -74,7 +77,11 @@ def main() -> None:
         rows, cols, codes = cells(n)
         adjacency = timed(partial(grid_adjacency, rows, cols, "queen"), args.repeat)
         weights = timed(partial(grid_contiguity, rows, cols, "queen", ids=codes), args.repeat)
-        print(f"grid_queen_seconds_{n}={weights:.3f} (adjacency alone {adjacency:.3f} s)")
+        layer = gpd.GeoDataFrame({"grid_code": codes, "row": rows, "col": cols},
+                                 geometry=cell_polygons(cols, rows, SIZE), crs="EPSG:5179")
+        built = timed(partial(build_weights, layer, "grid-queen", id_column="grid_code"), args.repeat)
+        print(f"grid_queen_seconds_{n}={weights:.3f} (adjacency alone {adjacency:.3f} s; "
+              f"build_weights grid-queen {built:.3f} s)")
     regions = load_bundled_regions()
     build_grid(regions, 1000)
     grid = build_grid(regions, 1000)
