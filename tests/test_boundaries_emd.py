@@ -138,19 +138,23 @@ def test_level_chooses_the_bundled_layer(tmp_path):
     from kibs_spatial.io.config import load_config
 
     toml = tmp_path / "analysis.toml"
-    toml.write_text('[data]\nlevel = "emd"\nboundaries = "bundled-2013"\n', encoding="utf-8")
+    toml.write_text('[data]\nlevel = "emd"\nboundaries = "bundled-2013"\nsectors = "s.csv"\ntotals = "t.csv"\n',
+                    encoding="utf-8")
     config = load_config(toml)
     assert config.data.boundary_layer == "emd" and config.data.boundaries == "bundled-2013"
     assert load_config(None).data.boundary_layer == "sigungu"
     overrides = run_overrides(_parser().parse_args(["run", "--level", "emd"]))
     assert overrides == {("data", "level"): ("emd", "--level")}
-    assert load_config(None, overrides).data.boundary_layer == "emd"
+    assert load_config(toml, overrides).data.boundary_layer == "emd"
+    with pytest.raises(InputError, match="--level = \"emd\": the bundled demo data are of si-gun-gu"):
+        load_config(None, overrides)
     assert load_config(None, {("data", "level"): ("city", "--level")}).data.boundary_layer == "city"
 
 
 @pytest.mark.parametrize("data, message", [
     ('level = "dong"', r"\[data\] level must be one of sigungu, city, emd"),
     ('level = "emd"\nboundaries = "bundled-2022"', r"eup-myeon-dong layer is of 2013"),
+    ('level = "emd"', r"bundled demo data are of si-gun-gu; give .*\[data\] sectors"),
     ('level = "emd"\nboundary_layer = "sigungu"', r"level = 'emd' and .*boundary_layer = 'sigungu' disagree"),
     ('level = "emd"\nboundaries = "my.gpkg"', r"is your own file"),
 ])

@@ -159,6 +159,9 @@ def _apply_level(data: dict[str, Any], where: _Where) -> None:
     if level == "emd" and boundaries == "bundled-2022":
         raise InputError(f"{where('data', 'level')} = \"emd\": the bundled eup-myeon-dong layer is of 2013; set "
                          f"{where('data', 'boundaries')} to \"bundled-2013\" or \"auto\"")
+    if level == "emd" and data.get("sectors", BUNDLED_DEMO) == BUNDLED_DEMO:
+        raise InputError(f"{where('data', 'level')} = \"emd\": the bundled demo data are of si-gun-gu; give "
+                         f"{where('data', 'sectors')} and totals keyed by 8-digit legal-dong codes (e.g. 11680101)")
     data["boundary_layer"] = level
 
 
