@@ -417,7 +417,7 @@ class Analysis(AnalysisResult):
 def run(config: str | Path | AnalysisConfig | None = None, *, sectors: pd.DataFrame | None = None,
         totals: pd.DataFrame | None = None, boundaries: Layer | str | Path | None = None, id: str = "region_code",
         permutations: int | None = None, seed: int | None = None, output: str | Path | None = None,
-        synthetic: bool = False, progress: bool = False) -> Analysis:
+        synthetic: bool = False, progress: bool = False, scheduler: str | None = None) -> Analysis:
     """The whole analysis of ``kibs-spatial run``, returned instead of written.
 
     Parameters
@@ -435,6 +435,9 @@ def run(config: str | Path | AnalysisConfig | None = None, *, sectors: pd.DataFr
         says so, as the bundled demo run's do.
     progress : bool
         Print the steps and a progress bar (standard error).
+    scheduler : "local:N" or "tcp://host:port", optional
+        Run the permutation tests on a Dask cluster (the same results; ``pip install
+        'kibs-spatial[distributed]'``).
 
     Returns
     -------
@@ -472,7 +475,7 @@ def run(config: str | Path | AnalysisConfig | None = None, *, sectors: pd.DataFr
             regions = regions.drop(columns="region_code", errors="ignore").rename(columns={id: "region_code"})
         cfg = replace(cfg, data=replace(cfg.data, boundaries="GeoDataFrame"))
     reporter = Progress(steps(cfg), enabled=True) if progress else SILENT
-    result = run_analysis(cfg, reporter, table=table, regions=regions)
+    result = run_analysis(cfg, reporter, table=table, regions=regions, scheduler=scheduler)
     reporter.finish()
     if synthetic and not result.data.synthetic:
         source = DataSource(True, "SYNTHETIC demo data (not real statistics)", dict(result.data.inputs))

@@ -22,6 +22,7 @@ from .analysis.clusters import (
 from .analysis.concentration import concentration_table
 from .analysis.contrast import gangnam_area, gangnam_contrast, kind_lq
 from .analysis.counts import summarize
+from .analysis.distributed import broadcast, check_scheduler, connect, global_moran_on, local_statistics_on
 from .analysis.emerging import EmergingHotspots, emerging_hotspots
 from .analysis.indicators import compute_indicators
 from .analysis.periods import Period, order_periods
@@ -71,12 +72,16 @@ def steps(config: AnalysisConfig) -> int:
 
 
 def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: SectorTable | None = None,
-                 regions: gpd.GeoDataFrame | None = None) -> AnalysisResult:
+                 regions: gpd.GeoDataFrame | None = None, scheduler: str | None = None) -> AnalysisResult:
     """Read, join, compute indicators, weights and tests per sector and period, apply the rule presets,
     compare the Gangnam area, count.
 
     ``table`` and ``regions`` (data already in memory, from the Python API) replace reading the sector
-    and totals files and the boundaries; an in-memory table is user data with no input file to hash."""
+    and totals files and the boundaries; an in-memory table is user data with no input file to hash.
+    ``scheduler`` (``local:N`` or ``tcp://host:port``) runs global Moran and the local statistics on a
+    Dask cluster (analysis/distributed.py), with the same results."""
+    if scheduler is not None:
+        check_scheduler(scheduler)
     progress.step("reading the sector data")
     data = data_source(config) if table is None else DataSource(False, table.sectors_path.name, {})
     table = read_sector_table(data.inputs["sectors"], data.inputs["totals"]) if table is None else table
@@ -112,15 +117,7 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
 
     columns = [(s.ksic, p.label) for s in sectors for p in periods]
     matrix = _test_matrix(results, codes, columns, config.analysis.variable)
-    stats = config.statistics
-    progress.step(f"global Moran's I ({stats.permutations} permutations)")
-    moran = global_moran(weights.w, matrix, permutations=stats.permutations, seed=stats.seed)
-
-    progress.step(f"local Moran's I and Getis-Ord Gi* ({stats.permutations} permutations, FDR {stats.fdr})")
-    local = local_statistics(
-        weights.w, matrix, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
-        fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True, progress=progress.bar("permutations"),
-    )
+    moran, local = _permutation_tests(config, weights.w, matrix, progress, scheduler)
     results = results.merge(_per_column(codes, columns, {name: getattr(local, name) for name in LOCAL_FIELDS}),
                             on=["region_code", "ksic", "period"], how="left", validate="one_to_one")
     emerging = None
@@ -162,6 +159,25 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
         metadata=run_metadata(config, regions, sectors, periods, spec, weights, report, data, table.units,
                               float(local.min_p), notes),
     )
+
+
+def _permutation_tests(config: AnalysisConfig, w, matrix: np.ndarray, progress: Progress, scheduler: str | None):
+    """Global Moran and the local statistics of every column, here or on the ``scheduler``'s cluster."""
+    stats = config.statistics
+    local_settings = dict(permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
+                          fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True)
+    if scheduler is not None:
+        with connect(scheduler) as client:
+            progress.note(f"scheduler {scheduler}: {len(client.scheduler_info()['workers'])} worker(s)")
+            progress.step(f"global Moran's I ({stats.permutations} permutations)")
+            shared = broadcast(client, w)
+            moran = global_moran_on(client, shared, matrix, permutations=stats.permutations, seed=stats.seed)
+            progress.step(f"local Moran's I and Getis-Ord Gi* ({stats.permutations} permutations, FDR {stats.fdr})")
+            return moran, local_statistics_on(client, shared, matrix, **local_settings)
+    progress.step(f"global Moran's I ({stats.permutations} permutations)")
+    moran = global_moran(w, matrix, permutations=stats.permutations, seed=stats.seed)
+    progress.step(f"local Moran's I and Getis-Ord Gi* ({stats.permutations} permutations, FDR {stats.fdr})")
+    return moran, local_statistics(w, matrix, progress=progress.bar("permutations"), **local_settings)
 
 
 def _emerging(config: AnalysisConfig, w, matrix: np.ndarray, results: pd.DataFrame, codes: list[str],
