@@ -21,8 +21,9 @@ EMERGING_LAYER = "emerging_hotspots"
 EMERGING_TABLE = f"{EMERGING_LAYER}_table"
 EMERGING_FIELDS = ("region_code", "name_ko", "full_name_ko", "name_en", "sido_name", "capital_region", "ksic",
                    "sector", "sector_ko", "kind", "ehsa_pattern", "ehsa_code", "ehsa_trend_z", "ehsa_trend_p",
-                   "ehsa_sen_slope", "lq_trend_z", "lq_trend_p", "lq_sen_slope", "periods_hot", "periods_cold")
-"""The columns of the pattern layer, in order (then ``data_source``)."""
+                   "ehsa_sen_slope", "lq_trend_z", "lq_trend_p", "lq_sen_slope", "periods_hot", "periods_cold",
+                   "pattern_stability", "pattern_hinges_on")
+"""The columns of the pattern layer, in order (then ``data_source``); the pattern stability only with ``--robustness``."""
 SPACE_TIME_FIELDS = ("region_code", "ksic", "period", "st_gi_z", "st_gi_p", "st_gi_q", "st_gi_bin")
 """The columns of the space-time Gi* table (then ``data_source``)."""
 _INTEGERS = ("ehsa_code", "periods_hot", "periods_cold")
