@@ -74,7 +74,7 @@ def test_one_default_style_per_layer(gpkg):
             assert layer not in defaults
             defaults[layer] = name
     assert defaults == {"regions": "732 LISA", "sector_results": "732 LISA", "promising_locations": "promising locations",
-                        "gangnam_area": "Gangnam area", "sido": "sido outlines"}
+                        "gangnam_area": "Gangnam area", "sido": "sido outlines", "emerging_hotspots": "732 emerging"}
     assert sum(1 for r in rows if r[0] == "regions") == 3 * len(SECTORS)
 
 

@@ -151,7 +151,8 @@ def test_project_opens_with_a_group_per_sector(project):
     groups = _walk(project["tree"])
     assert list(groups) == ["Context", "732 specialized design, 2022", "713 advertising, 2022"]
     assert groups["732 specialized design, 2022"] == {"732 promising locations, 2022": True, "732 LISA clusters, 2022": True,
-                                                     "732 Gi* hot spots, 2022": False, "732 LQ, 2022": False}
+                                                     "732 Gi* hot spots, 2022": False, "732 LQ, 2022": False,
+                                                     "732 emerging hot spots, 2012–2022": False}
     assert not any(groups["713 advertising, 2022"].values())  # one sector at a time
     assert all(layer["valid"] for layer in project["layers"].values())
 

@@ -19,7 +19,7 @@ from kibs_spatial.io.config import load_config
 from kibs_spatial.outputs.report import render_report, report_links, write_report
 from kibs_spatial.symbology import GI_ENTRIES, LISA_ENTRIES, LQ_ENTRIES
 
-SECTIONS = 7
+SECTIONS = 8  # with "Emerging hot spots": the demo has 11 periods
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,9 @@ def test_report_says_synthetic_in_the_banner_and_every_section(demo_html):
 
 def test_report_embeds_every_figure_and_fetches_nothing(demo_html):
     images = re.findall(r'<img [^>]*src="([^"]*)"', demo_html)
-    assert len(images) == 3 + 14  # mean distance, distance decay, Moran scatterplots; one map figure per sector
+    # mean distance, distance decay, Moran scatterplots; one map figure per sector; two rows of small multiples of the
+    # space-time Gi* per sector (emerging hot spots)
+    assert len(images) == 3 + 14 + 2 * 14
     assert all(src.startswith("data:image/png;base64,") and len(src) > 5000 for src in images)
     assert not re.search(r"""<(script|link|img|iframe|source)\b[^>]*(src|href)\s*=\s*["']?\s*(https?:)?//""", demo_html, re.I)
     assert "<script" not in demo_html and "@import" not in demo_html and "url(" not in demo_html
