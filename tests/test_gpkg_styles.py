@@ -22,6 +22,7 @@ from system_programs import require
 
 from kibs_spatial.cli import main
 from kibs_spatial.fields import describe, markdown
+from kibs_spatial.io.demo import DEMO_YEARS
 from kibs_spatial.outputs.geopackage import field_table, undocumented, write_geopackage
 from kibs_spatial.outputs.qgis_styles import _mm, _rgba, lq_class_expression
 from kibs_spatial.symbology import LISA_ENTRIES
@@ -185,7 +186,7 @@ def test_sector_results_is_a_view_with_the_regions_geometry(gpkg):
     assert _query(gpkg, "SELECT type FROM sqlite_master WHERE name = 'sector_results'") == [("view",)]
     regions = pyogrio.read_dataframe(gpkg, layer="regions")
     long = pyogrio.read_dataframe(gpkg, layer="sector_results")
-    assert len(long) == len(SECTORS) * 2 * len(regions) and long.crs == "EPSG:5179"  # two periods
+    assert len(long) == len(SECTORS) * len(DEMO_YEARS) * len(regions) and long.crs == "EPSG:5179"  # every period
     row = long[(long["ksic"] == "713") & (long["region_code"] == "11680")].iloc[0]
     assert row.geometry.equals(regions.loc[regions["region_code"] == "11680"].geometry.iloc[0])
     assert row["lisa_cl"] == regions.loc[regions["region_code"] == "11680", "s713_lisa_cl"].item()

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from system_programs import require  # noqa: E402
 from test_gpkg_styles import SECTORS, small_run  # noqa: E402
 
+from kibs_spatial.io.demo import DEMO_YEARS
 from kibs_spatial.symbology import GI_ENTRIES, LISA_ENTRIES
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -89,7 +90,7 @@ def test_every_layer_opens_valid_with_the_right_count_and_crs(qgis_view):
         assert layers[name]["features"] == _count(gpkg, name), name
     for name in TABLES:
         assert layers[name]["valid"] and not layers[name]["spatial"], name
-    assert layers["sector_results"]["features"] == len(SECTORS) * 2 * layers["regions"]["features"]  # two periods
+    assert layers["sector_results"]["features"] == len(SECTORS) * len(DEMO_YEARS) * layers["regions"]["features"]
 
 
 def test_default_styles_are_applied(qgis_view):
