@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,33 @@ def test_emd_as_a_region_layer(sigungu):
     assert (regions["parent_code"] == regions["region_code"].str[:5]).all()
     row = regions.set_index("region_code").loc["11680101"]
     assert (row["parent_city"], row["name_en"]) == ("강남구", "역삼동 (Gangnam-gu)")
+
+
+def test_run_at_eup_myeon_dong_level_end_to_end(tmp_path):
+    """`run` with [data] level = "emd" tests the 5,025 units; every LQ is the one computed by hand."""
+    from kibs_spatial.cli import main
+
+    regions = load_emd_regions()
+    rng = np.random.default_rng(3)
+    codes = regions["region_code"].to_numpy()
+    totals = rng.integers(500, 20_000, len(codes))
+    sectors = pd.DataFrame({"region_code": np.tile(codes, 2), "period": "2013", "ksic": np.repeat(["62", "732"], len(codes)),
+                            "employees": np.concatenate([rng.integers(0, 100, len(codes)) for _ in range(2)])})
+    sectors.to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame({"region_code": codes, "period": "2013", "total_employees": totals}).to_csv(tmp_path / "t.csv",
+                                                                                           index=False)
+    (tmp_path / "analysis.toml").write_text(
+        '[data]\nlevel = "emd"\nsectors = "s.csv"\ntotals = "t.csv"\n[analysis]\nsectors = ["62", "732"]\n'
+        '[statistics]\npermutations = 99\n[output]\nrasters = false\n', encoding="utf-8")
+    assert main(["run", "--config", str(tmp_path / "analysis.toml"), "--output", str(tmp_path / "out"), "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "indicators.csv", dtype={"region_code": str, "ksic": str, "period": str})
+    assert len(table) == 2 * UNITS and set(table["region_code"]) == set(codes)
+    one = sectors[sectors["ksic"] == "62"].set_index("region_code")["employees"]
+    expected = (one / pd.Series(totals, index=codes)) / (one.sum() / totals.sum())
+    ours = table[table["ksic"] == "62"].set_index("region_code")["lq"]
+    np.testing.assert_allclose(ours.loc[codes].to_numpy(), expected.loc[codes].to_numpy(), rtol=1e-12)
+    assert table["lisa_cl"].isin(["HH", "LL", "LH", "HL", "ns", "isolated", "undefined"]).all()
+    report = json.loads((tmp_path / "out" / "weights_report.json").read_text(encoding="utf-8"))
+    assert report["units"] == UNITS and 0 < len(report["islands"]) < ISLANDS  # 500 m tolerance bridges narrow straits
+    isolated = set(table.loc[table["lisa_cl"] == "isolated", "region_code"])
+    assert isolated == set(report["islands"])

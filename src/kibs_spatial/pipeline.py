@@ -53,7 +53,7 @@ from .analysis.weights import build_weights
 from .defaults import DEFAULT_WEIGHTS
 from .errors import InputError
 from .fields import LOCAL_FIELDS, LONG, REGION_FIELDS, column_order
-from .io import boundaries, demo
+from .io import boundaries, demo, emd
 from .io.boundary_files import read_boundary_file
 from .io.join import join_to_regions
 from .io.sector_table import SectorTable, read_sector_table, select_periods
@@ -262,7 +262,7 @@ def boundary_choice(config: AnalysisConfig, periods: tuple[Period, ...]) -> str:
     chosen = config.data.boundaries
     if chosen != AUTO:
         return "bundled-2013" if chosen == BUNDLED else chosen
-    if config.uses_demo_data:
+    if config.uses_demo_data or config.data.boundary_layer == "emd":  # (the eup-myeon-dong layer is of 2013)
         return "bundled-2013"  # the demo data are generated on the 2013 units
     year = periods[-1].year
     return "bundled-2013" if abs(year - 2013) < abs(year - 2022) else "bundled-2022"
@@ -271,6 +271,8 @@ def boundary_choice(config: AnalysisConfig, periods: tuple[Period, ...]) -> str:
 def load_regions(config: AnalysisConfig, periods: tuple[Period, ...]) -> gpd.GeoDataFrame:
     """The region polygons in EPSG:5179 with a text ``region_code`` column."""
     chosen = boundary_choice(config, periods)
+    if chosen in BUNDLED_VINTAGES and config.data.boundary_layer == "emd":
+        return emd.load_emd_regions()
     if chosen in BUNDLED_VINTAGES:
         return boundaries.load_bundled_regions(config.data.boundary_layer, chosen.removeprefix("bundled-"))
     layer = None if config.data.boundary_layer == "sigungu" else config.data.boundary_layer

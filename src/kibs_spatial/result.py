@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -17,13 +18,15 @@ import pandas as pd
 from .analysis.clusters import RulesConfig
 from .analysis.contrast import GangnamContrast, KindLQ
 from .analysis.counts import LocationCount, RunSummary, SectorCount
-from .analysis.emerging import EmergingHotspots
 from .analysis.periods import Period
-from .analysis.robustness import Robustness
 from .analysis.sectors import Sector
 from .analysis.settings import AnalysisConfig
 from .analysis.weights import ConnectivityReport, RegionWeights
 from .io.join import JoinReport
+
+if TYPE_CHECKING:  # libpysal and scikit-learn, a second to import, only when these results exist
+    from .analysis.emerging import EmergingHotspots
+    from .analysis.robustness import Robustness
 
 __all__ = [
     "AnalysisResult", "ConnectivityReport", "DataSource", "GangnamContrast", "HotspotResult", "JoinReport", "KindLQ",

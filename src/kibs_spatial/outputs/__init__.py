@@ -30,12 +30,6 @@ from ..fields import (
 from ..files import write_csv, write_text
 from ..result import AnalysisResult
 from .geopackage import add_spatial_view, write_field_table, write_geopackage
-from .maps import write_maps
-from .qgis_project import unique_name_overrides, write_qgis_project
-from .qgis_styles import run_styles, write_layer_styles
-from .rasters import write_sector_rasters
-from .report import write_report
-from .summary_text import format_summary
 from .tables import (
     EMERGING_LAYER,
     EMERGING_TABLE,
@@ -62,6 +56,12 @@ class WrittenOutputs:
 
 
 def write_outputs(result: AnalysisResult) -> WrittenOutputs:
+    # imported here: folium, matplotlib and rasterio take a second, which `hotspots` (outputs.hotspots) never needs
+    from .maps import write_maps
+    from .rasters import write_sector_rasters
+    from .report import write_report
+    from .summary_text import format_summary
+
     out = Path(result.config.output.dir)
     suffix = result.data.suffix
     attributes = registry_integers(result.table)
@@ -157,6 +157,9 @@ def wide_layer(result: AnalysisResult) -> gpd.GeoDataFrame:
 def _finish_geopackage(path: Path, result: AnalysisResult, file_name: str) -> None:
     """The long layer and the emerging hot spots as views (geometry stored once), then the field table, the QGIS
     styles and the QGIS project (its layer sources name ``file_name``, the GeoPackage once renamed into place)."""
+    from .qgis_project import unique_name_overrides, write_qgis_project
+    from .qgis_styles import run_styles, write_layer_styles
+
     add_spatial_view(path, LONG, LONG_TABLE, REGIONS, "region_code")
     if result.emerging is not None:
         add_spatial_view(path, EMERGING_LAYER, EMERGING_TABLE, REGIONS, "region_code")

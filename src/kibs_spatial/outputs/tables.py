@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from libpysal import io as lps_io
 
 from ..files import atomic_path
 from ..result import AnalysisResult
@@ -36,6 +35,8 @@ def metadata_table(metadata: dict[str, object]) -> pd.DataFrame:
 
 def write_gal(w, path: str | Path) -> Path:
     """Write a ``libpysal.weights.W`` as a GAL file keyed by its ids (libpysal's GAL writer), atomically."""
+    from libpysal import io as lps_io  # half a second to import; a W exists only when it is written
+
     path = Path(path)
     with atomic_path(path) as tmp:
         gal = lps_io.open(str(tmp), "w")
