@@ -6,8 +6,11 @@ local_statistics(w, values, ...) -> LocalResults
     Local Moran's I (LISA) and Getis-Ord Gi* for many columns at once, with one set of
     conditional-permutation draws per unit shared by all columns (numba, thread-count
     independent), FDR-adjusted q-values, categories and hot/cold bins.
+    ``sequential=h``: Besag-Clifford sequential p-values (a unit stops drawing once its tests have h
+    exceedances; see ``sequential``), with the permutations each test used in ``draws``.
 bivariate_local_moran(w, x, y, ...) -> BivariateLocalResults
 global_moran(w, values, ...) -> list[GlobalMoranResult]
+    All columns simulated together, eight per pass under one shuffle (``quadratic_forms.tail_counts``).
 adjust_pvalues(p, method) -> np.ndarray
     Benjamini-Hochberg, Benjamini-Yekutieli, Bonferroni; NaN-aware; equals R's p.adjust.
 geary(w, values, ...) -> list[GearyResult]

@@ -127,7 +127,9 @@ def permutation_counts(
     n_jobs: int | None = None,
     progress=None,
     alternative: str = "two-sided",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sequential: int = 0,
+    need: np.ndarray | None = None,
+):
     """Counts ``(ge, le, far)``, each ``(n, k)``, of simulated lags vs the observed lag.
 
     Only the counts the ``alternative`` needs are filled (``far`` for the folded two-sided p,
@@ -135,11 +137,16 @@ def permutation_counts(
 
     One set of draws per unit serves every column (see :mod:`.permutation`). Columns without
     any missing value are put first so the kernel's inner loop over them is branch-free.
+
+    ``sequential = h > 0``: Besag-Clifford early stopping (see :mod:`.sequential`); ``need`` (n, k)
+    holds the tails each cell needs (``sequential.needed_tails``). Returns ``(counts, hits)`` then,
+    ``hits = (L_ge, L_le, L_far)``: the draw of each tail's ``h``-th exceedance (0: fewer than ``h``).
     """
     n, k = graph.n, len(moments)
     if n < 2:  # no unit has a neighbour to draw
         empty = np.zeros((n, k), dtype=np.int64)
-        return empty, empty.copy(), empty.copy()
+        counts = empty, empty.copy(), empty.copy()
+        return (counts, tuple(a.copy() for a in counts)) if sequential > 0 else counts
     complete = np.array([bool(m.valid.all()) for m in moments])
     order = np.concatenate([np.flatnonzero(complete), np.flatnonzero(~complete)])
     mom = [moments[c] for c in order]
@@ -158,21 +165,39 @@ def permutation_counts(
     zc[:n, :n_complete] = z[:, :n_complete]
     width = kc + k - n_complete
     ge, le, far = (np.zeros((n, width), dtype=np.int64) for _ in range(3))
+    keep = np.concatenate([np.arange(n_complete), np.arange(kc, width)])
     tails = 2 if alternative == "two-sided-folded" else 1
+    args = (graph.indptr, graph.indices, graph.data, z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far,
+            tails)
+    if sequential > 0:
+        from . import sequential as seq  # the sequential kernel compiles (or loads) only when asked for
+
+        wide_need = np.zeros((n, width), dtype=np.int64)
+        wide_need[:, keep] = np.where(defined, need, 0)[:, order]
+        hits = tuple(np.zeros((n, width), dtype=np.int64) for _ in range(3))
+        settled = np.zeros(n, dtype=np.int64)
+        zt = np.zeros((n_complete, n + 1))  # the complete columns once more, column by column
+        zt[:, :n] = z[:, :n_complete].T
     done = 0
     with numba_threads(n_jobs):
         for start, stop, p0, p1 in chunks(n, permutations, slices=1 if progress is None else 50):
-            permutation.local_counts(
-                start, stop, np.uint64(seed), p0, p1, graph.indptr, graph.indices,
-                graph.data, z, zc, n_complete, k_valid, observed, centre, tol,
-                ge, le, far, tails, 8 * numba.get_num_threads(),
-            )
+            if sequential > 0:
+                if settled.all():
+                    break
+                seq.sequential_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * numba.get_num_threads(),
+                                      int(sequential), wide_need, *hits, settled, zt)
+            else:
+                permutation.local_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * numba.get_num_threads())
             done += (stop - start) * (p1 - p0)
             if progress is not None:
                 progress(done // permutations, n)
-    keep = np.concatenate([np.arange(n_complete), np.arange(kc, width)])
+    if progress is not None and done < n * permutations:
+        progress(n, n)
     inverse = np.argsort(order)
-    return tuple(a[:, keep][:, inverse] for a in (ge, le, far))
+    counts = tuple(a[:, keep][:, inverse] for a in (ge, le, far))
+    if sequential > 0:
+        return counts, tuple(a[:, keep][:, inverse] for a in hits)
+    return counts
 
 
 def _aligned_zeros(shape, align: int = 64) -> np.ndarray:

@@ -40,11 +40,16 @@ class InferenceSettings:
     fdr: str
     fdr_scope: str
     alpha: float
+    sequential: int = 0
+    """``h`` of the sequential Monte Carlo p-values (Besag & Clifford 1991, see :mod:`.sequential`):
+    a unit's draws stop once every tail its tests read has ``h`` exceedances; 0: every unit runs all
+    ``permutations``."""
 
     @property
     def min_p(self) -> float:
         """Smallest attainable pseudo p-value: ``2/(permutations+1)`` with equal tails, else
-        ``1/(permutations+1)`` (0 if analytic)."""
+        ``1/(permutations+1)`` (0 if analytic). The same with sequential p-values: a unit with a p this
+        small never stops early."""
         if self.permutations <= 0:
             return 0.0
         return (2.0 if self.alternative == "two-sided" else 1.0) / (self.permutations + 1)
@@ -57,6 +62,10 @@ class LocalResults:
     ``lisa_cl`` holds ``HH``, ``LL``, ``LH``, ``HL``, ``ns``, ``isolated`` or ``undefined``;
     ``gi_bin`` is -3..3 (cold/hot at 99/95/90 % from ``gi_q``, 0 not significant).
     ``n_valid[c]`` is the number of units with a value in column ``c``.
+    ``draws`` (sequential p-values only, else None): the permutations each cell's p rests on
+    (``max L_t`` of the tails it reads, ``permutations`` when one has fewer than ``h`` exceedances,
+    0 without a test); a cell with ``draws < permutations`` stopped early with ``p = h / L`` (``2h / L``
+    with equal tails), see :mod:`.sequential`.
     """
 
     lisa_i: np.ndarray
@@ -74,6 +83,7 @@ class LocalResults:
     settings: InferenceSettings
     star: bool = True
     id_order: list = field(default_factory=list)
+    draws: np.ndarray | None = None
 
     permutations = property(lambda self: self.settings.permutations)
     seed = property(lambda self: self.settings.seed)
@@ -128,6 +138,7 @@ def local_statistics(
     star: bool = True,
     n_jobs: int | None = None,
     progress=None,
+    sequential: int = 0,
 ) -> LocalResults:
     """Local Moran's I and Getis-Ord Gi* (or Gi) for every column of ``values`` at once.
 
@@ -163,6 +174,15 @@ def local_statistics(
         numba threads (None = numba's default). Results are bitwise identical for any value.
     progress : callable(done, total), optional
         Called after each block of units.
+    sequential : int
+        ``h > 0``: sequential Monte Carlo p-values (Besag & Clifford 1991, "Sequential Monte Carlo
+        p-values", Biometrika 78(2):301-304). A unit draws permutations until every tail its tests
+        read has ``h`` exceedances or ``permutations`` draws are made; a tail stopped at draw ``L`` gives
+        ``p = h / L``, one that is not gives the usual ``(G + 1) / (permutations + 1)``, combined as the
+        ``alternative`` says (equal tails: ``min(1, 2 min(p_ge, p_le))``). The draws are the full run's,
+        so ``seed`` gives the same numbers for any ``n_jobs``; ``draws`` reports each cell's number of
+        permutations. ``h`` of 10 to 20 keeps the decisions after FDR those of the full count for more than
+        99.9 % of cells. 0 (default): every unit runs all ``permutations``.
 
     Returns
     -------
@@ -179,7 +199,7 @@ def local_statistics(
     """
     graph = graph_from_w(w)
     x = _as_matrix(values, graph.n, "values")
-    settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
+    settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha, sequential)
     moments = column_moments(graph, x)
     defined = np.column_stack([m.cell_defined(graph) for m in moments])
     self_weight = graph.self_weights()
@@ -188,8 +208,9 @@ def local_statistics(
     lisa_z = _stack(lisa, "z")
     gi_z = _stack(gi, "z")
     focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in moments])
+    draws = []
     lisa_p, gi_p = _local_pvalues(
-        graph, moments, defined, settings, focal, (lisa_z, gi_z), n_jobs, progress
+        graph, moments, defined, settings, focal, (lisa_z, gi_z), n_jobs, progress, draws=draws
     )
     lisa_q = _adjust(lisa_p, settings)
     gi_q = _adjust(gi_p, settings)
@@ -212,6 +233,7 @@ def local_statistics(
         settings=settings,
         star=bool(star),
         id_order=list(w.id_order),
+        draws=draws[0] if draws else None,
     )
 
 
@@ -268,12 +290,25 @@ def bivariate_local_moran(
 
 
 def _local_pvalues(graph: Graph, moments: list[ColumnMoments], defined, settings,
-                   focal, zscores, n_jobs, progress, gi: bool = True):
-    """LISA p (direction = sign of the focal deviation) and, if ``gi``, Gi p (direction +1)."""
+                   focal, zscores, n_jobs, progress, gi: bool = True, draws: list | None = None):
+    """LISA p (direction = sign of the focal deviation) and, if ``gi``, Gi p (direction +1). With
+    sequential p-values, the draws each cell used are appended to ``draws``."""
     alt = settings.alternative
     if settings.permutations == 0:
         out = [normal_pvalues(z, alt) for z in zscores]
         out[0] = np.where(defined & (focal == 0), 1.0, out[0])
+    elif settings.sequential > 0:
+        from . import sequential as seq
+
+        h, perms = settings.sequential, settings.permutations
+        need = seq.needed_tails(alt, focal, defined, gi)
+        counts, hits = permutation_counts(graph, moments, defined, perms, settings.seed, n_jobs, progress, alt,
+                                          sequential=h, need=need)
+        out = [seq.sequential_pvalues(counts, hits, perms, h, focal, alt)]
+        if gi:
+            out.append(seq.sequential_pvalues(counts, hits, perms, h, np.ones_like(focal), alt))
+        if draws is not None:
+            draws.append(seq.draws_used(hits, need, perms))
     else:
         counts = permutation_counts(
             graph, moments, defined, settings.permutations, settings.seed, n_jobs, progress, alt
@@ -290,7 +325,7 @@ def _adjust(p: np.ndarray, settings: InferenceSettings) -> np.ndarray:
     return adjust_pvalues(p, settings.fdr, axis=0)
 
 
-def _settings(permutations, seed, alternative, fdr, fdr_scope, alpha) -> InferenceSettings:
+def _settings(permutations, seed, alternative, fdr, fdr_scope, alpha, sequential=0) -> InferenceSettings:
     check_alternative(alternative)
     if fdr not in METHODS:
         raise InputError(f"unknown fdr method {fdr!r}; use one of {', '.join(METHODS)}")
@@ -302,7 +337,10 @@ def _settings(permutations, seed, alternative, fdr, fdr_scope, alpha) -> Inferen
         raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha}")
     if not 0 <= int(seed) < 2**63:
         raise InputError(f"seed must be a non-negative integer below 2**63, got {seed}")
-    return InferenceSettings(int(permutations), int(seed), alternative, fdr, fdr_scope, float(alpha))
+    if int(sequential) < 0 or int(sequential) != sequential:
+        raise InputError(f"sequential (h, exceedances before a unit stops drawing) must be an integer >= 0, "
+                         f"got {sequential}")
+    return InferenceSettings(int(permutations), int(seed), alternative, fdr, fdr_scope, float(alpha), int(sequential))
 
 
 def _as_matrix(values, n: int, name: str) -> np.ndarray:
