@@ -54,3 +54,16 @@ def test_bad_scheduler_specs_are_refused(spec):
 def test_pooled_fdr_is_refused_on_a_cluster():
     with pytest.raises(InputError, match="fdr_scope = 'all'"):
         local_statistics_on(None, None, np.zeros((3, 2)), fdr_scope="all")
+
+
+def test_the_command_line_takes_a_scheduler(tmp_path, capsys):
+    from kibs_spatial.cli import main
+
+    (tmp_path / "a.toml").write_text('[analysis]\nsectors = ["732"]\nperiods = [2012, 2022]\n[statistics]\n'
+                                     'permutations = 99\n[output]\nrasters = false\n', encoding="utf-8")
+    assert main(["run", "--config", str(tmp_path / "a.toml"), "--output", str(tmp_path / "out"),
+                 "--scheduler", "local:2"]) == 0
+    assert "scheduler local:2: 2 worker(s)" in capsys.readouterr().err
+    assert main(["run", "--config", str(tmp_path / "a.toml"), "--output", str(tmp_path / "o2"), "--quiet",
+                 "--scheduler", "local:none"]) == 2
+    assert "scheduler 'local:none': expected local:N" in capsys.readouterr().err

@@ -201,6 +201,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--robustness", action="store_true",
                      help="re-run the statistics and presets over other reasonable choices and report each location's "
                           "stability (see [robustness])")
+    run.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
+                     help="run the permutation tests on a Dask cluster: local:N starts N worker processes here, "
+                          "tcp://host:port uses a running scheduler (same results; pip install 'kibs-spatial[distributed]')")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.set_defaults(handler=_run)
 
@@ -309,7 +312,7 @@ def _run(args: argparse.Namespace, state: _State) -> int:
         _permutation_note(config.statistics.permutations, args.quiet)
         progress = Progress(steps(config) + 1, enabled=not args.quiet)
         state.phase = "analysis"
-        result = _with_degenerate_notes(run_analysis(config, progress))
+        result = _with_degenerate_notes(run_analysis(config, progress, scheduler=args.scheduler))
         progress.step("writing the GeoPackage, report, tables, maps and rasters")
         state.phase = "writing"
         with staged_folders([root for root, _ in folders.roots]) as staging:
