@@ -215,3 +215,60 @@ def test_batch_kernel_loads_from_cache_in_a_new_process():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+# -- Geary's C, general G and join counts: batched, the p_sim of each column simulated alone ----------
+
+def _alone_p(w, x, diag_of, cross, scale_of, values_of, observed_of, alternative="two-sided", permutations=299,
+             seed=4, binary=False, standardize=True):
+    """p_sim of one column by the per-column reference path (quadratic_forms.simulate + equal_tails_p)."""
+    from kibs_spatial.analysis.statistics.quadratic_forms import equal_tails_p, simulate
+
+    valid = ~np.isnan(x)
+    sub = restrict(graph_from_w(w).matrix(), valid, standardize=standardize, binary=binary)
+    v = x[valid]
+    sims = simulate(sub, values_of(v), diag_of(sub, v), cross, scale_of(sub, v), permutations, seed)
+    return equal_tails_p(sims, observed_of(sub, v), alternative)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+def test_geary_general_g_and_join_counts_batched_equal_each_column_alone(threads):
+    from kibs_spatial.analysis.statistics import geary, general_g, join_counts
+
+    w = idw_knn_w(150, 6, 3)
+    x = skewed_values(w.n, 10, 9)
+    x[::6, 2] = np.nan
+    x[:, 5] = 2.0  # constant: no test
+    black = (x > np.nanmedian(x, axis=0)).astype(float)
+    black[np.isnan(x)] = np.nan
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        gy = geary(w, x, permutations=299, seed=4)
+        gg = general_g(w, x, permutations=299, seed=4)
+        jc = join_counts(w, black, permutations=299, seed=4, alternative="greater")
+    finally:
+        numba.set_num_threads(previous)
+    assert np.isnan(gy[5].p_sim) and gg[5].p_sim == 1.0  # a constant map: G = E[G] in every arrangement
+    for c in (0, 2, 7, 9):
+        col = x[:, c]
+
+        def z_of(v):
+            return v - v.mean()
+
+        geary_p = _alone_p(w, col, lambda s, v: row_plus_column_sums(s), -2.0,
+                           lambda s, v: (len(v) - 1) / (2.0 * s.sum() * np.sum(z_of(v) ** 2)), z_of,
+                           lambda s, v: gy[c].C)
+        assert gy[c].p_sim == geary_p, c
+        g_p = _alone_p(w, col, lambda s, v: np.zeros(len(v)), 1.0, lambda s, v: 1.0 / (v.sum() ** 2 - np.sum(v**2)),
+                       lambda v: v, lambda s, v: gg[c].G, binary=True, standardize=False)
+        assert gg[c].p_sim == g_p, c
+        b = black[:, c]
+        for name, values_of, diag_of, cross in (
+            ("bb", lambda v: v, lambda s, v: np.zeros(len(v)), 0.5),
+            ("ww", lambda v: 1 - v, lambda s, v: np.zeros(len(v)), 0.5),
+            ("bw", lambda v: v, lambda s, v: 0.5 * row_plus_column_sums(s), -1.0),
+        ):
+            ref = _alone_p(w, b, diag_of, cross, lambda s, v: 1.0, values_of, lambda s, v: getattr(jc[c], name),
+                           alternative="greater", binary=True, standardize=False)
+            assert getattr(jc[c], f"p_sim_{name}") == ref, (c, name)

@@ -19,7 +19,8 @@ neighbour with a value stays zero, as in esda):
 ``z = (C - 1) / sqrt(Var)`` (negative for positive autocorrelation, as in esda; spdep reports
 ``(1 - C) / sqrt(Var)``), ``p_norm``/``p_rand`` two-sided. ``p_sim`` comes from total
 randomisation with equal tails, ``min(1, 2 min(1 + #{C* >= C}, 1 + #{C* <= C}) / (P + 1))``,
-permutation ``p`` drawing from the stream ``(seed, p)`` (see ``quadratic_forms``).
+permutation ``p`` drawing from the stream ``(seed, p)`` (see ``quadratic_forms``; the columns with the same
+units with a value are simulated together, each exactly as alone).
 
 References
 ----------
@@ -29,7 +30,7 @@ Cliff, A. D. and Ord, J. K. (1981). Spatial Processes: Models and Applications. 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -39,10 +40,11 @@ from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, numba_threads
 from .local import _as_matrix
 from .quadratic_forms import (
-    equal_tails_p,
+    grouped_tail_counts,
+    mask_key,
+    pvalue_from_counts,
     restrict,
     row_plus_column_sums,
-    simulate,
     weight_constants,
 )
 
@@ -96,8 +98,12 @@ def geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED,
     graph = graph_from_w(w)
     x = _as_matrix(values, graph.n, "values")
     matrix = graph.matrix()
+    permutations, seed = int(permutations), int(seed)
     with numba_threads(n_jobs):
-        return [_one_column(matrix, x[:, c], int(permutations), int(seed)) for c in range(x.shape[1])]
+        columns = [_one_column(matrix, x[:, c], permutations, seed) for c in range(x.shape[1])]
+        counts = grouped_tail_counts([form for _, form in columns], permutations, seed)
+    return [result if tails is None else replace(result, p_sim=pvalue_from_counts(*tails, permutations))
+            for (result, _), tails in zip(columns, counts)]
 
 
 def geary_table(results: list[GearyResult]) -> pd.DataFrame:
@@ -107,7 +113,8 @@ def geary_table(results: list[GearyResult]) -> pd.DataFrame:
                         columns=["geary_c", "expected_c", "z_rand", "p_rand", "p_sim", "n"])
 
 
-def _one_column(matrix, x: np.ndarray, permutations: int, seed: int) -> GearyResult:
+def _one_column(matrix, x: np.ndarray, permutations: int, seed: int):
+    """The column's result without ``p_sim``, and its quadratic form for the simulation (None: no test)."""
     valid = ~np.isnan(x)
     n = int(valid.sum())
     sub = restrict(matrix, valid, standardize=True)
@@ -116,20 +123,21 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int) -> GearyRes
     s0, s1, s2 = weight_constants(sub)
     nan = np.nan
     if n < 4 or s0 == 0 or not ss > 0:
-        return GearyResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, n, permutations, seed)
+        return GearyResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, n, permutations, seed), None
     diag = row_plus_column_sums(sub)
     scale = (n - 1) / (2.0 * s0 * ss)
     observed = float(scale * (np.sum(diag * z * z) - 2.0 * z @ (sub @ z)))
     v_norm, v_rand = _variances(n, s0, s1, s2, n * np.sum(z**4) / ss**2)
     z_norm = (observed - 1.0) / np.sqrt(v_norm)
     z_rand = (observed - 1.0) / np.sqrt(v_rand)
-    sims = simulate(sub, z, diag, -2.0, scale, permutations, seed)
-    return GearyResult(
+    result = GearyResult(
         C=observed, expected_c=1.0, variance_norm=v_norm, variance_rand=v_rand,
         z_norm=float(z_norm), p_norm=float(2 * stats.norm.sf(abs(z_norm))),
         z_rand=float(z_rand), p_rand=float(2 * stats.norm.sf(abs(z_rand))),
-        p_sim=equal_tails_p(sims, observed), n=n, permutations=permutations, seed=seed,
+        p_sim=np.nan, n=n, permutations=permutations, seed=seed,
     )
+    form = (mask_key(valid), sub, z, diag, -2.0, scale, observed) if permutations > 0 and np.isfinite(observed) else None
+    return result, form
 
 
 def _variances(n: int, s0: float, s1: float, s2: float, k: float) -> tuple[float, float]:

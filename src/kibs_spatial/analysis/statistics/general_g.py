@@ -27,7 +27,7 @@ Geographical Analysis 24, 189-206.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from ...errors import InputError
 from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, numba_threads
 from .local import _as_matrix
-from .quadratic_forms import equal_tails_p, restrict, simulate, weight_constants
+from .quadratic_forms import grouped_tail_counts, mask_key, pvalue_from_counts, restrict, weight_constants
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,12 @@ def general_g(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, bin
     if (x[~np.isnan(x)] < 0).any():
         raise InputError("general G needs values >= 0 (counts, rates, LQs); a column has a negative value")
     matrix = graph.matrix()
+    permutations, seed = int(permutations), int(seed)
     with numba_threads(n_jobs):
-        return [_one_column(matrix, x[:, c], int(permutations), int(seed), binary) for c in range(x.shape[1])]
+        columns = [_one_column(matrix, x[:, c], permutations, seed, binary) for c in range(x.shape[1])]
+        counts = grouped_tail_counts([form for _, form in columns], permutations, seed)
+    return [result if tails is None else replace(result, p_sim=pvalue_from_counts(*tails, permutations))
+            for (result, _), tails in zip(columns, counts)]
 
 
 def general_g_table(results: list[GeneralGResult]) -> pd.DataFrame:
@@ -96,7 +100,8 @@ def general_g_table(results: list[GeneralGResult]) -> pd.DataFrame:
                           "n": r.n} for r in results], columns=["g", "expected_g", "z", "p_norm", "p_sim", "n"])
 
 
-def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, binary: bool) -> GeneralGResult:
+def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, binary: bool):
+    """The column's result without ``p_sim``, and its quadratic form for the simulation (None: no test)."""
     valid = ~np.isnan(x)
     n = int(valid.sum())
     sub = restrict(matrix, valid, binary=binary)
@@ -106,7 +111,7 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, binary: boo
     s0, s1, s2 = weight_constants(sub)
     nan = np.nan
     if n < 4 or s0 == 0 or not denominator > 0:
-        return GeneralGResult(nan, nan, nan, nan, nan, nan, n, permutations, seed)
+        return GeneralGResult(nan, nan, nan, nan, nan, nan, n, permutations, seed), None
     observed = float(v @ (sub @ v) / denominator)
     expected = s0 / (n * (n - 1))
     s02, n2 = s0 * s0, n * n
@@ -119,7 +124,8 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, binary: boo
               / (denominator**2 * n * (n - 1) * (n - 2) * (n - 3)))
     variance = second - expected**2
     z = (observed - expected) / np.sqrt(variance)
-    sims = simulate(sub, v, np.zeros(n), 1.0, 1.0 / denominator, permutations, seed)
-    return GeneralGResult(G=observed, expected_g=expected, variance=float(variance), z=float(z),
-                          p_norm=float(2 * stats.norm.sf(abs(z))), p_sim=equal_tails_p(sims, observed),
-                          n=n, permutations=permutations, seed=seed)
+    result = GeneralGResult(G=observed, expected_g=expected, variance=float(variance), z=float(z),
+                            p_norm=float(2 * stats.norm.sf(abs(z))), p_sim=np.nan, n=n, permutations=permutations,
+                            seed=seed)
+    usable = permutations > 0 and np.isfinite(observed)
+    return result, ((mask_key(valid), sub, v, np.zeros(n), 1.0, 1.0 / denominator, observed) if usable else None)

@@ -44,10 +44,11 @@ from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, check_alternative, numba_threads
 from .local import _as_matrix
 from .quadratic_forms import (
-    equal_tails_p,
+    grouped_tail_counts,
+    mask_key,
+    pvalue_from_counts,
     restrict,
     row_plus_column_sums,
-    simulate,
     weight_constants,
 )
 
@@ -120,9 +121,17 @@ def join_counts(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     if not np.isin(present, (0.0, 1.0)).all():
         raise InputError("join counts need a binary map: every value 0 or 1 (True/False), NaN for missing")
     matrix = graph.matrix()
+    permutations, seed = int(permutations), int(seed)
     with numba_threads(n_jobs):
-        return [_one_column(matrix, x[:, c], int(permutations), int(seed), alternative, binary)
-                for c in range(x.shape[1])]
+        columns = [_one_column(matrix, x[:, c], permutations, seed, alternative, binary) for c in range(x.shape[1])]
+        # the BB, WW and BW forms of every column, those with the same units with a value simulated together
+        counts = grouped_tail_counts([form for _, forms in columns for form in forms], permutations, seed)
+    out = []
+    for c, (fields, _) in enumerate(columns):
+        for j, tails in zip(JOINS, counts[3 * c : 3 * c + 3]):
+            fields[f"p_sim_{j}"] = np.nan if tails is None else pvalue_from_counts(*tails, permutations, alternative)
+        out.append(JoinCountsResult(**fields))
+    return out
 
 
 def join_counts_table(results: list[JoinCountsResult]) -> pd.DataFrame:
@@ -132,8 +141,8 @@ def join_counts_table(results: list[JoinCountsResult]) -> pd.DataFrame:
                          for r in results], columns=[*names, "n", "n_black"])
 
 
-def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, alternative: str,
-                binary: bool) -> JoinCountsResult:
+def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, alternative: str, binary: bool):
+    """The column's fields without ``p_sim_*``, and its BB, WW and BW quadratic forms (None: no test)."""
     valid = ~np.isnan(x)
     n = int(valid.sum())
     sub = restrict(matrix, valid, binary=binary)
@@ -149,18 +158,21 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, alternative
                    "bw": _different_colour(n1, n0, n, s0, s1, s2)}
     else:
         moments = {j: (np.nan, np.nan) for j in JOINS}
-    sims = {"bb": simulate(sub, b, np.zeros(n), 0.5, 1.0, permutations, seed),
-            "ww": simulate(sub, 1 - b, np.zeros(n), 0.5, 1.0, permutations, seed),
-            "bw": simulate(sub, b, half, -1.0, 1.0, permutations, seed)}
+    key = mask_key(valid)
+    forms = [(key, sub, b, np.zeros(n), 0.5, 1.0, float(observed["bb"])),
+             (key, sub, 1 - b, np.zeros(n), 0.5, 1.0, float(observed["ww"])),
+             (key, sub, b, half, -1.0, 1.0, float(observed["bw"]))]
+    if permutations <= 0:
+        forms = [None, None, None]
     out: dict[str, float] = {}
     for j in JOINS:
         mean, variance = moments[j]
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (observed[j] - mean) / np.sqrt(variance)
         out.update({j: float(observed[j]), f"expected_{j}": float(mean), f"variance_{j}": float(variance),
-                    f"z_{j}": float(z), f"p_{j}": _normal_p(z, alternative),
-                    f"p_sim_{j}": equal_tails_p(sims[j], float(observed[j]), alternative)})
-    return JoinCountsResult(**out, n=n, n_black=n1, alternative=alternative, permutations=permutations, seed=seed)
+                    f"z_{j}": float(z), f"p_{j}": _normal_p(z, alternative)})
+    return {**out, "n": n, "n_black": n1, "alternative": alternative, "permutations": permutations,
+            "seed": seed}, forms
 
 
 def _falling(a: float, r: int) -> float:

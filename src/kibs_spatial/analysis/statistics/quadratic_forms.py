@@ -39,6 +39,8 @@ is summed in the same order as the per-form kernel. Every simulated ``Q`` is the
 the per-form value (tests check it against ``quadratic_form_sims`` and
 ``permutation.global_moran_sims``) for any number of threads and any chunking, but the shuffle and
 the random gathers are paid once per permutation instead of once per form and permutation.
+``grouped_tail_counts()`` groups the forms of many columns by their weights (the units with a value)
+for it: global Moran, Geary's C, general G and the join counts all count their tails through it.
 """
 
 from __future__ import annotations
@@ -105,19 +107,28 @@ def quadratic_form_batch(seed, perm_start, perm_stop, indptr, indices, weights, 
 
     Parameters
     ----------
-    x, diag : (groups, n, WIDTH) float64, C-contiguous: the values and ``d_i`` of the forms,
-        ``WIDTH`` forms per group (padding forms: zeros; their ``Q`` is 0 and is discarded).
-    cross, scale : (groups, WIDTH) float64.
-    with_diag : bool, False when every ``d_i`` is 0 (Moran's I, general G, BB/WW): the term is
-        left out, so ``Q = scale * sum_i c x_i lag_i`` is then exactly the arithmetic of
+    x, diag : numpy.ndarray
+        ``(groups, n, WIDTH)`` float64, C-contiguous: the values and ``d_i`` of the forms, ``WIDTH``
+        forms per group (padding forms: zeros; their ``Q`` is 0 and is discarded).
+    cross, scale : numpy.ndarray
+        ``(groups, WIDTH)`` float64.
+    with_diag : bool
+        False when every ``d_i`` is 0 (Moran's I, general G, BB/WW): the term is left out, so
+        ``Q = scale * sum_i c x_i lag_i`` is then exactly the arithmetic of
         ``permutation.global_moran_sims`` (``c = 1``), and differs from ``quadratic_form_sims``'s
         only by adding ``0 * x_i^2``, i.e. not at all.
 
-    Returns ``(perm_stop - perm_start, groups, WIDTH)``. Per form the arithmetic is that of
-    ``quadratic_form_sims`` term for term: the lag of unit ``i`` summed in CSR order, then
-    ``total += d_i v_i^2 + c v_i lag_i`` over ``i`` in unit order, then ``scale * total``. The
-    ``WIDTH`` forms of a group are summed in separate scalar accumulators (no reassociation:
-    numba does not allow floating-point contraction or reordering without ``fastmath``).
+    Returns
+    -------
+    numpy.ndarray
+        ``(perm_stop - perm_start, groups, WIDTH)``.
+
+    Notes
+    -----
+    Per form the arithmetic is that of ``quadratic_form_sims`` term for term: the lag of unit ``i``
+    summed in CSR order, then ``total += d_i v_i^2 + c v_i lag_i`` over ``i`` in unit order, then
+    ``scale * total``. The ``WIDTH`` forms of a group are summed in separate scalar accumulators (no
+    reassociation: numba allows no floating-point contraction or reordering without ``fastmath``).
     """
     groups, n, width = x.shape
     assert width == WIDTH
@@ -251,6 +262,34 @@ def tail_counts(forms: QuadraticForms, observed: np.ndarray, permutations: int, 
         ge += np.sum(sims >= observed - tol, axis=0)
         le += np.sum(sims <= observed + tol, axis=0)
     return ge, le
+
+
+def grouped_tail_counts(items: list, permutations: int, seed: int) -> list:
+    """Tail counts of many forms, those on the same weights simulated together.
+
+    ``items``: one entry per form, ``None`` (no test) or ``(key, matrix, values, diag, cross, scale,
+    observed)``, where forms with the same hashable ``key`` (e.g. the column's units with a value) share
+    ``matrix``. Returns ``(ge, le)`` per form (``None`` where the item is), as :func:`tail_counts` counts
+    them: bit for bit the counts of each form simulated alone by :func:`simulate`."""
+    out: list = [None] * len(items)
+    groups: dict = {}
+    for index, item in enumerate(items):
+        if item is not None:
+            groups.setdefault(item[0], []).append(index)
+    for members in groups.values():
+        first = items[members[0]]
+        column = (lambda a: np.column_stack([np.asarray(items[m][a], dtype=np.float64) for m in members]))
+        forms = QuadraticForms(first[1], column(2), column(3), np.array([items[m][4] for m in members], dtype=float),
+                               np.array([items[m][5] for m in members], dtype=float))
+        ge, le = tail_counts(forms, np.array([items[m][6] for m in members], dtype=float), permutations, seed)
+        for m, a, b in zip(members, ge, le):
+            out[m] = (int(a), int(b))
+    return out
+
+
+def mask_key(valid: np.ndarray) -> bytes:
+    """A key of the units with a value (for :func:`grouped_tail_counts`)."""
+    return np.packbits(valid).tobytes() + int(valid.size).to_bytes(8, "little")
 
 
 def pvalue_from_counts(ge: int, le: int, permutations: int, alternative: str = "two-sided") -> float:
