@@ -182,3 +182,31 @@ def test_sequential_kernel_loads_from_cache_in_a_new_process():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_hotspots_and_the_analysis_file_take_h(tmp_path, capsys):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from kibs_spatial.cli import main
+
+    side = 20
+    cells = [shapely.box(x * 1000, y * 1000, (x + 1) * 1000, (y + 1) * 1000) for y in range(side) for x in range(side)]
+    values = clustered_columns(side, 2, 4)
+    layer = gpd.GeoDataFrame({"a": values[:, 0], "b": values[:, 1]}, geometry=cells, crs="EPSG:5179")
+    layer.to_file(tmp_path / "g.gpkg", engine="pyogrio")
+    common = ["hotspots", str(tmp_path / "g.gpkg"), "--columns", "a,b", "--permutations", "999", "--quiet"]
+    assert main([*common, "--output", str(tmp_path / "full.gpkg")]) == 0
+    assert main([*common, "--sequential", "10", "--output", str(tmp_path / "seq.gpkg")]) == 0
+    full, seq = (pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="hotspots", read_geometry=False)
+                 for name in ("full", "seq"))
+    assert not np.array_equal(full["a_lisa_p"], seq["a_lisa_p"])  # the option reached the engine
+    for column in ("a_lisa_cl", "b_lisa_cl", "a_gi_bin", "b_gi_bin"):
+        assert (full[column] == seq[column]).mean() >= 0.99, column
+    metadata = pyogrio.read_dataframe(tmp_path / "seq.gpkg", layer="run_metadata", read_geometry=False)
+    assert "10" in metadata.loc[metadata["key"].str.contains("sequential"), "value"].tolist()
+    capsys.readouterr()
+    (tmp_path / "a.toml").write_text("[statistics]\npermutations = 999\nsequential = 1000\n", encoding="utf-8")
+    assert main(["run", "--config", str(tmp_path / "a.toml"), "--quiet"]) == 2
+    assert "[statistics] sequential must be a whole number from 0 (off) to permutations" in capsys.readouterr().err

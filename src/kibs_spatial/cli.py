@@ -239,6 +239,9 @@ def _parser() -> argparse.ArgumentParser:
     hot.add_argument("--fdr-scope", choices=["column", "all"], default="column",
                      help="FDR per column (default: each map read alone) or over all columns x units")
     hot.add_argument("--alpha", type=float, default=0.05, help="significance level for the categories (default 0.05)")
+    hot.add_argument("--sequential", type=int, default=0, metavar="H",
+                     help="sequential Monte Carlo p-values: a unit stops drawing once each of its tests has H exceedances "
+                          "(10-20; Besag & Clifford 1991); pays off with few columns (default 0: all permutations)")
     hot.add_argument("--crs", default=PROJECTED_CRS, help=f"CRS to work in, in metres (default {PROJECTED_CRS}; 'auto' = the layer's own or local UTM)")
     hot.add_argument("--input-crs", help="CRS of an input file that has none (e.g. a shapefile without .prj), e.g. EPSG:5186")
     hot.add_argument("--output", type=Path, required=True, help="output GeoPackage")
@@ -451,7 +454,7 @@ def _hotspots(args: argparse.Namespace) -> int:
     timings = {"import": time.perf_counter() - started}
     option = (lambda key: f"--{key.replace('_', '-')}")
     stats = statistics_config({k: getattr(args, k) for k in ("permutations", "seed", "alternative", "fdr", "fdr_scope",
-                                                             "alpha")}, option)
+                                                             "alpha", "sequential")}, option)
     weights = weights_config({"spec": args.weights, "islands": args.islands},
                              lambda key: "--weights" if key == "spec" else "--islands")
     check_crs(args.crs, "--crs", projected=True)

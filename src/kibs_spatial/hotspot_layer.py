@@ -69,6 +69,7 @@ def analyse_layer(
     local = local_statistics(
         built.graph, values, permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
         fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True, progress=progress,
+        sequential=stats.sequential,
     )
     fields = local.to_frame(columns, index=regions.index)
     layer_out = gpd.GeoDataFrame(pd.concat([regions.drop(columns="geometry"), fields], axis=1), geometry=regions.geometry, crs=regions.crs)

@@ -165,7 +165,8 @@ def _permutation_tests(config: AnalysisConfig, w, matrix: np.ndarray, progress: 
     """Global Moran and the local statistics of every column, here or on the ``scheduler``'s cluster."""
     stats = config.statistics
     local_settings = dict(permutations=stats.permutations, seed=stats.seed, alternative=stats.alternative,
-                          fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True)
+                          fdr=stats.fdr, fdr_scope=stats.fdr_scope, alpha=stats.alpha, star=True,
+                          sequential=stats.sequential)
     if scheduler is not None:
         with connect(scheduler) as client:
             progress.note(f"scheduler {scheduler}: {len(client.scheduler_info()['workers'])} worker(s)")

@@ -57,6 +57,7 @@ class StatisticsConfig:
     fdr: str = "bh"
     fdr_scope: str = "column"  # one map (sector and period) at a time; "all" pools every test
     alpha: float = 0.05
+    sequential: int = 0  # h of sequential Monte Carlo p-values (Besag & Clifford 1991); 0: every unit all permutations
 
 
 @dataclass(frozen=True)

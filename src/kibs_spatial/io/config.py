@@ -278,6 +278,10 @@ def check_statistics(stats: StatisticsConfig, where: Callable[[str], str]) -> No
         raise InputError(f"{where('fdr_scope')} must be one of {', '.join(FDR_SCOPES)}")
     if not 0 < stats.alpha < 1:
         raise InputError(f"{where('alpha')} must be between 0 and 1")
+    if not 0 <= stats.sequential <= stats.permutations:
+        raise InputError(f"{where('sequential')} must be a whole number from 0 (off) to permutations; h = 10 to 20 stops "
+                         f"a unit's draws once each of its tests has h exceedances (Besag & Clifford 1991); got "
+                         f"{stats.sequential}")
 
 
 def check_weights(weights: WeightsConfig, where: Callable[[str], str]) -> None:
