@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr
 
 from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, numba_threads
@@ -132,8 +132,8 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int):
     z_rand = (observed - 1.0) / np.sqrt(v_rand)
     result = GearyResult(
         C=observed, expected_c=1.0, variance_norm=v_norm, variance_rand=v_rand,
-        z_norm=float(z_norm), p_norm=float(2 * stats.norm.sf(abs(z_norm))),
-        z_rand=float(z_rand), p_rand=float(2 * stats.norm.sf(abs(z_rand))),
+        z_norm=float(z_norm), p_norm=float(2 * ndtr(-abs(z_norm))),
+        z_rand=float(z_rand), p_rand=float(2 * ndtr(-abs(z_rand))),
         p_sim=np.nan, n=n, permutations=permutations, seed=seed,
     )
     form = (mask_key(valid), sub, z, diag, -2.0, scale, observed) if permutations > 0 and np.isfinite(observed) else None

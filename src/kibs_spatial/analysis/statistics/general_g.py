@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr
 
 from ...errors import InputError
 from ._graph import graph_from_w
@@ -125,7 +125,7 @@ def _one_column(matrix, x: np.ndarray, permutations: int, seed: int, binary: boo
     variance = second - expected**2
     z = (observed - expected) / np.sqrt(variance)
     result = GeneralGResult(G=observed, expected_g=expected, variance=float(variance), z=float(z),
-                            p_norm=float(2 * stats.norm.sf(abs(z))), p_sim=np.nan, n=n, permutations=permutations,
+                            p_norm=float(2 * ndtr(-abs(z))), p_sim=np.nan, n=n, permutations=permutations,
                             seed=seed)
     usable = permutations > 0 and np.isfinite(observed)
     return result, ((mask_key(valid), sub, v, np.zeros(n), 1.0, 1.0 / denominator, observed) if usable else None)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy.special import ndtr
 
 from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, TIE_TOLERANCE, chunks, numba_threads
@@ -174,8 +174,8 @@ def _result(col: _Column, tail: int, permutations: int, seed: int) -> GlobalMora
     p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0)) if permutations > 0 else nan
     return GlobalMoranResult(
         I=i_obs, expected_i=e_i, variance_norm=v_norm, variance_rand=v_rand,
-        z_norm=z_norm, p_norm=2 * stats.norm.sf(abs(z_norm)),
-        z_rand=z_rand, p_rand=2 * stats.norm.sf(abs(z_rand)),
+        z_norm=z_norm, p_norm=2 * ndtr(-abs(z_norm)),
+        z_rand=z_rand, p_rand=2 * ndtr(-abs(z_rand)),
         p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(col.sub, col.z, col.valid, col.rows),
     )
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr
 
 from ...errors import InputError
 from ._graph import graph_from_w
@@ -198,7 +198,7 @@ def _normal_p(z: float, alternative: str) -> float:
     if not np.isfinite(z):
         return float("nan")
     if alternative == "greater":
-        return float(stats.norm.sf(z))
+        return float(ndtr(-z))
     if alternative == "less":
-        return float(stats.norm.cdf(z))
-    return float(2 * stats.norm.sf(abs(z)))
+        return float(ndtr(z))
+    return float(2 * ndtr(-abs(z)))

@@ -29,7 +29,6 @@ testing under dependency. Annals of Statistics 29, 1165-1188.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import false_discovery_control
 
 from ...errors import InputError
 
@@ -94,4 +93,6 @@ def _adjust_block(p: np.ndarray, method: str) -> np.ndarray:
         return p.copy()
     if method == "bonferroni":
         return np.minimum(1.0, p * m)
+    from scipy.stats import false_discovery_control  # imported when needed: scipy.stats is slow to import
+
     return false_discovery_control(np.ascontiguousarray(p.T), method=method, axis=1).T  # rows sort faster
