@@ -395,21 +395,21 @@ def test_an_output_folder_holds_one_run(tmp_path, capsys, demo_tables, monkeypat
         _refused(capsys, ["run", "--config", one, "--quiet"], "[output] dir:", "is being written by another kibs-spatial run",
                  f"process {os.getpid()}")
     # Ctrl-C while writing: the previous run's folder stays as it was, nothing half-written is left
-    import kibs_spatial.outputs
+    import kibs_spatial.outputs.maps
 
-    real = kibs_spatial.outputs.write_maps
+    real = kibs_spatial.outputs.maps.write_maps
 
     def interrupted(*args, **kwargs):
         real(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(kibs_spatial.outputs, "write_maps", interrupted)
+    monkeypatch.setattr(kibs_spatial.outputs.maps, "write_maps", interrupted)
     assert main(["run", "--config", str(one), "--quiet"]) == 130
     err = capsys.readouterr().err
     assert "stopped while writing the outputs; the unfinished files were removed" in err
     assert f"{out} still holds the previous run's outputs, unchanged" in err and "Traceback" not in err
     assert _digest(out) == before and not list(tmp_path.glob(".kibs-spatial-staging-*"))
-    monkeypatch.setattr(kibs_spatial.outputs, "write_maps", real)
+    monkeypatch.setattr(kibs_spatial.outputs.maps, "write_maps", real)
     # what a killed run leaves (a staging folder, .part files) is removed by the next run into the same place
     stale = tmp_path / ".kibs-spatial-staging-killed"
     (stale / "out").mkdir(parents=True)

@@ -8,6 +8,7 @@ import pyogrio
 import pytest
 
 from kibs_spatial.cli import main
+from kibs_spatial.io.demo import DEMO_YEARS
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,8 @@ def test_geopackage_layers(demo_run):
     assert set(regions["s732_lisa_cl"]) <= {"HH", "LL", "LH", "HL", "ns", "isolated", "undefined"}
     assert regions.loc[regions["region_code"] == "47940", "s732_lisa_cl"].item() == "isolated"  # Ulleung-gun
     long = pyogrio.read_dataframe(gpkg, layer="sector_results", read_geometry=False)
-    assert len(long) == 14 * 2 * len(regions)  # every sector in both periods
-    assert set(long["period"]) == {"2012", "2022"}
+    assert len(long) == 14 * len(DEMO_YEARS) * len(regions)  # every sector in every period
+    assert set(long["period"]) == {str(year) for year in DEMO_YEARS}
     meta = pyogrio.read_dataframe(gpkg, layer="run_metadata").set_index("key")["value"]
     assert meta["synthetic"] == "True" and meta["statistics_permutations"] == "999"
     assert len(meta["input_sectors_sha256"]) == 64
@@ -43,7 +44,7 @@ def test_join_report_accounts_for_every_input_row(demo_run):
     report = pd.read_csv(demo_run / "output" / "join_report_synthetic.csv")
     sectors = pd.read_csv(demo_run / "output" / "indicators_synthetic.csv")
     assert (report["status"] == "matched").all()
-    assert len(report) == 251 * 14 * 2 + 251 * 2
+    assert len(report) == (251 * 14 + 251) * len(DEMO_YEARS)  # sector rows and totals, every year
     assert (sectors["data_source"].str.contains("SYNTHETIC")).all()
 
 
