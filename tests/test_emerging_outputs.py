@@ -310,3 +310,16 @@ def test_without_emerging_hot_spots_nothing_of_them_is_written(short):
     page = (written.maps[0].parent / "sector_732.html").read_text(encoding="utf-8")
     assert "Emerging hot spots" not in page and '"ehk"' not in page
     assert all('"ehk"' not in json.dumps(f["properties"]) for f in _regions_json(page)["features"])
+    assert "Emerging hot spots" not in written.summary.read_text(encoding="utf-8")
+
+
+def test_summary_counts_the_patterns(demo):
+    result, written = demo
+    text = written.summary.read_text(encoding="utf-8")
+    assert "Emerging hot spots 2012-2022" in text
+    found = Counter(result.emerging.pattern.ravel().tolist())
+    for kind in ("hot", "cold"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(f"{kind} spots:"))
+        listed = {f"{word.capitalize()} {kind.capitalize()} Spot": int(n)
+                  for n, word in re.findall(r"(\d+) (\w+)", line)}
+        assert listed == {name: n for name, n in found.items() if name.endswith(f"{kind.capitalize()} Spot")}

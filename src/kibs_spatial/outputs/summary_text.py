@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..result import AnalysisResult, LocationCount
+from ..symbology import EHSA_NAMES
 
 SHORT_PRESET_NAMES = {"uscmp-strong": "us75", "uscmp-strong90": "us90", "eco-stars": "eco", "lq-gi": "lq-gi"}
 
@@ -26,6 +29,7 @@ def format_summary(result: AnalysisResult) -> str:
         if count.locations or any(s.sector.kind == kind for s in counts.sectors):
             lines.append(f"  {kind + ' KIBS:':<19} {_count_text(count)}")
     lines += _robustness_lines(result)
+    lines += _emerging_lines(result)
     if len(counts.by_preset) > 1:
         lines.append("")
         lines.append("By preset (a location = one region x sector):")
@@ -43,6 +47,20 @@ def format_summary(result: AnalysisResult) -> str:
         lines.append(f"{label:<44} {s.sector.kind:<12} {s.promising.locations:>9} {s.promising.capital_region:>7} "
                      f"{s.promising.outside:>7} {s.lisa_hh:>4} {s.gi_hot:>4}{presets}  {'; '.join(s.top_regions)}")
     return "\n".join(lines)
+
+
+def _emerging_lines(result: AnalysisResult) -> list[str]:
+    """Units x sectors per emerging hot spot pattern found, hot patterns first (ArcGIS's order)."""
+    if result.emerging is None:
+        return []
+    found = Counter(result.emerging.pattern.ravel().tolist())
+    periods = result.emerging.periods
+    lines = [f"Emerging hot spots {periods[0]}-{periods[-1]} (unit x sector; docs/EMERGING.md):"]
+    for kind in ("Hot", "Cold"):
+        named = [(name, found[name]) for _, name in EHSA_NAMES if name.endswith(f"{kind} Spot") and found[name]]
+        text = ", ".join(f"{n} {name.removesuffix(f' {kind} Spot').lower()}" for name, n in named)
+        lines.append(f"  {kind.lower() + ' spots:':<19} {text or 'none'}")
+    return lines
 
 
 def _robustness_lines(result: AnalysisResult) -> list[str]:
