@@ -240,6 +240,71 @@ def local_counts(
 
 
 @numba.njit(cache=True, inline="always")
+def _unit_thresholds(i, observed, centre, tol, n_complete, kc):
+    """Per complete column of unit ``i``: ``observed -/+ tol``, the centre and ``|observed - centre| - tol``,
+    padded to ``kc`` columns (padding columns: 0, their counts are discarded)."""
+    lower = np.zeros(kc)
+    upper = np.zeros(kc)
+    mid = np.zeros(kc)
+    dist = np.zeros(kc)
+    for c in range(n_complete):
+        lower[c] = observed[i, c] - tol[i, c]
+        upper[c] = observed[i, c] + tol[i, c]
+        mid[c] = centre[i, c]
+        dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
+    return lower, upper, mid, dist
+
+
+@numba.njit(cache=True, inline="always")
+def _valid_weights(z, indices, lo, card, wpad, n_complete, n_inc):
+    """Weights of the neighbours that have a value, per incomplete column, in CSR order."""
+    wval = np.zeros((max(n_inc, 1), card))
+    for c in range(n_inc):
+        t = 0
+        for e in range(card):
+            if not np.isnan(z[indices[lo + e], n_complete + c]):
+                wval[c, t] = wpad[e]
+                t += 1
+    return wval
+
+
+@numba.njit(cache=True, inline="always")
+def _block_candidates(unit_state, p0, nb, card, n_words, pool_size, threshold, i, keys, cand, fast, rows):
+    """Permutations ``p0 .. p0 + nb - 1`` of unit ``i``: their keys and candidate draws, and where the fast
+    path holds (``fast[q]``) their drawn rows.
+
+    1) random words: one sub-stream per permutation, so a column's draws never depend on how far the
+       columns with missing values walked in earlier ones;
+    2) fast path (vectorised over the block): when the first ``card`` words are all accepted and pairwise
+       distinct they *are* the sequence; otherwise (rare) the caller draws the permutation word by word.
+       Both give exactly the sequence defined in ``_draw_new``.
+    """
+    for q in range(nb):
+        keys[q] = _perm_key(unit_state, p0 + q)
+    for u in range(n_words):
+        step = np.uint64(u + 1) * _GOLDEN
+        for q in range(nb):
+            x = _mix(keys[q] + step)
+            cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
+            cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
+    if card <= FAST_CARD:
+        for q in range(nb):
+            fast[q] = True
+        for t in range(card):
+            for q in range(nb):
+                fast[q] = fast[q] & (cand[t, q] >= 0)
+            for u in range(t):
+                for q in range(nb):
+                    fast[q] = fast[q] & (cand[t, q] != cand[u, q])
+            for q in range(nb):
+                r = cand[t, q]
+                rows[t, q] = np.uint64(r + (r >= i))
+    else:
+        for q in range(nb):
+            fast[q] = False
+
+
+@numba.njit(cache=True, inline="always")
 def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, weights,
                  z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence):
     """The counts of unit ``i`` (see :func:`local_counts`); ``seen`` and ``sequence`` are
@@ -256,27 +321,11 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
     cpad = card + (card & 1)
     wpad = np.zeros(cpad)
     wpad[:card] = weights[lo : lo + card]
-    # padded per-column thresholds (padding columns: 0, their counts are discarded)
-    lower = np.zeros(kc)
-    upper = np.zeros(kc)
-    mid = np.zeros(kc)
-    dist = np.zeros(kc)
-    for c in range(n_complete):
-        lower[c] = observed[i, c] - tol[i, c]
-        upper[c] = observed[i, c] + tol[i, c]
-        mid[c] = centre[i, c]
-        dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
+    lower, upper, mid, dist = _unit_thresholds(i, observed, centre, tol, n_complete, kc)
     n_ge = np.zeros(kc + n_inc, np.int64)
     n_le = np.zeros(kc + n_inc, np.int64)
     n_far = np.zeros(kc + n_inc, np.int64)
-    # weights of the neighbours that have a value, per incomplete column, CSR order
-    wval = np.zeros((max(n_inc, 1), card))
-    for c in range(n_inc):
-        t = 0
-        for e in range(card):
-            if not np.isnan(z[indices[lo + e], n_complete + c]):
-                wval[c, t] = wpad[e]
-                t += 1
+    wval = _valid_weights(z, indices, lo, card, wpad, n_complete, n_inc)
     kinc = k_valid[i, n_complete:].copy()
     s_inc = np.empty(max(n_inc, 1))
     used = np.empty(max(n_inc, 1), np.int64)
@@ -296,35 +345,7 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
     unit_state = stream_state(seed, i)
     for p0 in range(perm_start, perm_stop, BLOCK):
         nb = min(BLOCK, perm_stop - p0)
-        # 1) random words: one sub-stream per permutation, so a column's draws never
-        #    depend on how far the columns with missing values walked in earlier ones
-        for q in range(nb):
-            keys[q] = _perm_key(unit_state, p0 + q)
-        for u in range(n_words):
-            step = np.uint64(u + 1) * _GOLDEN
-            for q in range(nb):
-                x = _mix(keys[q] + step)
-                cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
-                cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
-        # 2) draws. Fast path (vectorised over the block): when the first ``card``
-        #    words are all accepted and pairwise distinct they *are* the sequence;
-        #    otherwise (rare) the permutation is drawn word by word below. Both give
-        #    exactly the sequence defined in ``_draw_new``.
-        if card <= FAST_CARD:
-            for q in range(nb):
-                fast[q] = True
-            for t in range(card):
-                for q in range(nb):
-                    fast[q] = fast[q] & (cand[t, q] >= 0)
-                for u in range(t):
-                    for q in range(nb):
-                        fast[q] = fast[q] & (cand[t, q] != cand[u, q])
-                for q in range(nb):
-                    r = cand[t, q]
-                    rows[t, q] = np.uint64(r + (r >= i))
-        else:
-            for q in range(nb):
-                fast[q] = False
+        _block_candidates(unit_state, p0, nb, card, n_words, pool_size, threshold, i, keys, cand, fast, rows)
         for q in range(nb):
             key = keys[q]
             mark = mark_base + (p0 - perm_start) + q + 1

@@ -49,21 +49,19 @@ import numba
 import numpy as np
 
 from .permutation import (
-    _GOLDEN,
     _TWO32,
     AHEAD,
     BLOCK,
-    FAST_CARD,
     LANES,
     PREFETCH_BYTES,
-    _candidate,
+    _block_candidates,
     _draw_new,
     _equal_rows,
     _final_rows,
-    _mix,
     _partial_rows,
-    _perm_key,
     _prefetch_rows,
+    _unit_thresholds,
+    _valid_weights,
     stream_state,
 )
 
@@ -270,15 +268,7 @@ def _unit_sequential(i, seed, perm_start, perm_stop, mark_base, indptr, indices,
     cpad = card + (card & 1)
     wpad = np.zeros(cpad)
     wpad[:card] = weights[lo : lo + card]
-    lower = np.zeros(kc)
-    upper = np.zeros(kc)
-    mid = np.zeros(kc)
-    dist = np.zeros(kc)
-    for c in range(n_complete):
-        lower[c] = observed[i, c] - tol[i, c]
-        upper[c] = observed[i, c] + tol[i, c]
-        mid[c] = centre[i, c]
-        dist[c] = abs(observed[i, c] - centre[i, c]) - tol[i, c]
+    lower, upper, mid, dist = _unit_thresholds(i, observed, centre, tol, n_complete, kc)
     blk_ge = np.zeros(kc, np.int64)  # one block's counts
     blk_le = np.zeros(kc, np.int64)
     blk_far = np.zeros(kc, np.int64)
@@ -287,13 +277,7 @@ def _unit_sequential(i, seed, perm_start, perm_stop, mark_base, indptr, indices,
     row_bytes = np.uint64(kc * 8)
     active = np.empty(max(n_complete, 1), np.int64)
     narrow = max(1, kc // LANES)  # at most this many complete columns drawing: column by column
-    wval = np.zeros((max(n_inc, 1), card))
-    for c in range(n_inc):
-        t = 0
-        for e in range(card):
-            if not np.isnan(z[indices[lo + e], n_complete + c]):
-                wval[c, t] = wpad[e]
-                t += 1
+    wval = _valid_weights(z, indices, lo, card, wpad, n_complete, n_inc)
     kinc = k_valid[i, n_complete:].copy()
     s_inc = np.empty(max(n_inc, 1))
     used = np.empty(max(n_inc, 1), np.int64)
@@ -309,29 +293,7 @@ def _unit_sequential(i, seed, perm_start, perm_stop, mark_base, indptr, indices,
     unit_state = stream_state(seed, i)
     for p0 in range(perm_start, perm_stop, BLOCK):
         nb = min(BLOCK, perm_stop - p0)
-        for q in range(nb):
-            keys[q] = _perm_key(unit_state, p0 + q)
-        for u in range(n_words):
-            step = np.uint64(u + 1) * _GOLDEN
-            for q in range(nb):
-                x = _mix(keys[q] + step)
-                cand[2 * u, q] = _candidate(x, True, pool_size, threshold)
-                cand[2 * u + 1, q] = _candidate(x, False, pool_size, threshold)
-        if card <= FAST_CARD:
-            for q in range(nb):
-                fast[q] = True
-            for t in range(card):
-                for q in range(nb):
-                    fast[q] = fast[q] & (cand[t, q] >= 0)
-                for u in range(t):
-                    for q in range(nb):
-                        fast[q] = fast[q] & (cand[t, q] != cand[u, q])
-                for q in range(nb):
-                    r = cand[t, q]
-                    rows[t, q] = np.uint64(r + (r >= i))
-        else:
-            for q in range(nb):
-                fast[q] = False
+        _block_candidates(unit_state, p0, nb, card, n_words, pool_size, threshold, i, keys, cand, fast, rows)
         for q in range(nb):
             key = keys[q]
             p = p0 + q
