@@ -411,8 +411,6 @@ def _with_degenerate_notes(result):
 def _weights(args: argparse.Namespace) -> int:
     from .analysis.weights import build_weights
     from .files import check_output_file, locked_outputs
-    from .io.boundaries import LEVELS, load_bundled_regions
-    from .io.boundary_files import read_boundary_file
     from .io.config import check_crs, weights_config
     from .outputs.tables import write_gal
 
@@ -422,14 +420,7 @@ def _weights(args: argparse.Namespace) -> int:
     check_crs(args.input_crs, "--input-crs")
     outputs = [(check_output_file(args.output, "--output"), "--output")] if args.output else []
     with locked_outputs(outputs):
-        if args.input is None:
-            if (args.layer or "sigungu") not in LEVELS:
-                raise InputError(f"--layer: the bundled boundaries have no layer {args.layer!r}; use one of "
-                                 f"{', '.join(LEVELS)}, or give a boundary file")
-            regions = load_bundled_regions(args.layer or "sigungu")
-        else:
-            regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, target_crs=args.crs,
-                                         source_crs=args.input_crs)
+        regions = _input_regions(args, target_crs=args.crs)
         result = build_weights(regions, weights.spec, id_column=args.id, island_policy=weights.islands)
         if args.output:
             write_gal(result.w, args.output)
@@ -509,18 +500,23 @@ def _grid(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grid_over_regions(args: argparse.Namespace):
+def _input_regions(args: argparse.Namespace, **options):
+    """The boundary file given (read with ``options``), or the bundled layer ``--layer`` (si-gun-gu by default)."""
     from .io.boundaries import LEVELS, load_bundled_regions
     from .io.boundary_files import read_boundary_file
+
+    if args.input is not None:
+        return read_boundary_file(args.input, layer=args.layer, id_column=args.id, source_crs=args.input_crs, **options)
+    if (args.layer or "sigungu") not in LEVELS:
+        raise InputError(f"--layer: the bundled boundaries have no layer {args.layer!r}; use one of "
+                         f"{', '.join(LEVELS)}, or give a boundary file")
+    return load_bundled_regions(args.layer or "sigungu")
+
+
+def _grid_over_regions(args: argparse.Namespace):
     from .io.grid import build_grid
 
-    if args.input is None:
-        if (args.layer or "sigungu") not in LEVELS:
-            raise InputError(f"--layer: the bundled boundaries have no layer {args.layer!r}; use one of "
-                             f"{', '.join(LEVELS)}, or give a boundary file")
-        regions = load_bundled_regions(args.layer or "sigungu")
-    else:
-        regions = read_boundary_file(args.input, layer=args.layer, id_column=args.id, source_crs=args.input_crs)
+    regions = _input_regions(args)
     if args.regions:
         prefixes = tuple(code.strip() for code in args.regions.split(",") if code.strip())
         regions = regions[regions[args.id].astype(str).str.startswith(prefixes)]
