@@ -13,8 +13,6 @@ from kibs_spatial.errors import InputError
 from kibs_spatial.fields import LOCAL_FIELDS
 from kibs_spatial.pipeline import run_analysis
 
-pytest.importorskip("distributed", reason="the test extra installs dask[distributed]")
-
 
 def _config(**statistics) -> AnalysisConfig:
     config = AnalysisConfig()
