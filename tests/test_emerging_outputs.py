@@ -316,7 +316,7 @@ def test_without_emerging_hot_spots_nothing_of_them_is_written(short):
 def test_summary_counts_the_patterns(demo):
     result, written = demo
     text = written.summary.read_text(encoding="utf-8")
-    assert "Emerging hot spots 2012-2022" in text
+    assert "Emerging hot spots 2012–2022" in text
     found = Counter(result.emerging.pattern.ravel().tolist())
     for kind in ("hot", "cold"):
         line = next(line for line in text.splitlines() if line.strip().startswith(f"{kind} spots:"))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ..result import AnalysisResult, LocationCount
-from ..symbology import EHSA_NAMES
+from .tables import emerging_span, pattern_counts
 
 SHORT_PRESET_NAMES = {"uscmp-strong": "us75", "uscmp-strong90": "us90", "eco-stars": "eco", "lq-gi": "lq-gi"}
 
@@ -51,13 +49,13 @@ def format_summary(result: AnalysisResult) -> str:
 
 def _emerging_lines(result: AnalysisResult) -> list[str]:
     """Units x sectors per emerging hot spot pattern found, hot patterns first (ArcGIS's order)."""
-    if result.emerging is None:
+    counts = pattern_counts(result)
+    if counts is None:
         return []
-    found = Counter(result.emerging.pattern.ravel().tolist())
-    periods = result.emerging.periods
-    lines = [f"Emerging hot spots {periods[0]}-{periods[-1]} (unit x sector; docs/EMERGING.md):"]
+    found = counts["total"]
+    lines = [f"Emerging hot spots {emerging_span(result)} (unit x sector; docs/EMERGING.md):"]
     for kind in ("Hot", "Cold"):
-        named = [(name, found[name]) for _, name in EHSA_NAMES if name.endswith(f"{kind} Spot") and found[name]]
+        named = [(name, n) for name, n in found.items() if name.endswith(f"{kind} Spot") and n]
         text = ", ".join(f"{n} {name.removesuffix(f' {kind} Spot').lower()}" for name, n in named)
         lines.append(f"  {kind.lower() + ' spots:':<19} {text or 'none'}")
     return lines
