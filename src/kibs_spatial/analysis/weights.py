@@ -374,22 +374,7 @@ def _graph_report(graph: SparseWeights, spec: str, policy: str, linked: dict[str
 
 def _report(w: W, spec: str, policy: str, linked: dict[str, str]) -> ConnectivityReport:
     """The connectivity report of a libpysal W (weights given by the caller)."""
-    counts = np.array([w.cardinalities[i] for i in w.id_order])
-    labels = w.component_labels
-    sizes = sorted(np.bincount(labels).tolist(), reverse=True)
-    return ConnectivityReport(
-        spec=spec,
-        island_policy=policy,
-        units=w.n,
-        links=int(counts.sum() // 2),
-        components=int(w.n_components),
-        component_sizes=sizes,
-        islands=[str(i) for i in w.islands],
-        linked_islands=linked,
-        mean_neighbors=float(counts.mean()),
-        min_neighbors=int(counts.min()),
-        max_neighbors=int(counts.max()),
-    )
+    return _graph_report(SparseWeights.of(w), spec, policy, linked)
 
 
 def _value(kind: str, key: str, value: str, text: str) -> float | int | str:
