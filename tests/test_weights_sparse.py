@@ -163,3 +163,14 @@ def test_contiguity_weights_need_no_libpysal():
             "print('libpysal' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_report_of_a_given_libpysal_w_counts_from_the_w():
+    from kibs_spatial.analysis.weights import _report
+
+    neighbors = {"a": ["b"], "b": ["a", "c"], "c": ["b"], "d": [], "e": ["f"], "f": ["e"]}
+    w = W(neighbors, id_order=list(neighbors), silence_warnings=True)
+    report = _report(w, "given", "as given", {})
+    assert (report.units, report.links, report.components) == (6, 3, w.n_components)
+    assert report.component_sizes == [3, 2, 1] and report.islands == ["d"] == [str(i) for i in w.islands]
+    assert (report.min_neighbors, report.max_neighbors, report.mean_neighbors) == (0, 2, 1.0)
