@@ -1,7 +1,8 @@
 """Multiple-testing adjustment of p-values, NaN-aware, equal to R's ``p.adjust``.
 
-BH and BY come from ``scipy.stats.false_discovery_control``; this module adds the NaN mask
-(no test) and Bonferroni.
+BH and BY are computed as ``scipy.stats.false_discovery_control`` computes them (same operations
+in the same order, so the same bits), in a few lines of numpy: importing ``scipy.stats`` costs a
+third of a second, more than the adjustment of a run.
 
 Methods
 -------
@@ -93,6 +94,14 @@ def _adjust_block(p: np.ndarray, method: str) -> np.ndarray:
         return p.copy()
     if method == "bonferroni":
         return np.minimum(1.0, p * m)
-    from scipy.stats import false_discovery_control  # imported when needed: scipy.stats is slow to import
-
-    return false_discovery_control(np.ascontiguousarray(p.T), method=method, axis=1).T  # rows sort faster
+    rows = np.ascontiguousarray(p.T)  # one family per row: rows sort faster
+    order = np.argsort(rows, axis=1)
+    ranked = np.take_along_axis(rows, order, axis=1)
+    rank = np.arange(1, m + 1, dtype=np.float64)
+    ranked *= m / rank
+    if method == "by":
+        ranked *= np.sum(1 / rank)
+    np.minimum.accumulate(ranked[:, ::-1], out=ranked[:, ::-1], axis=1)
+    out = np.empty_like(ranked)
+    np.put_along_axis(out, order, ranked, axis=1)
+    return np.clip(out, 0.0, 1.0).T
