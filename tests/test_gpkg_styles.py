@@ -14,6 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -239,6 +240,29 @@ def test_finish_hook_runs_before_the_rename(tmp_path):
         write_geopackage(target, {"points": frame, "table": pd.DataFrame({"b": [1]})}, finish)
     assert seen == [(True, False)]
     assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+@pytest.mark.parametrize("layer", ["cells", "counts"])
+def test_large_layers_written_through_arrow_hold_the_same_table(tmp_path, monkeypatch, layer):
+    import kibs_spatial.outputs.geopackage as geopackage
+
+    n = 6
+    columns = {"value": [1.5, np.nan, 3.0, -4.0, 0.0, 1e-300], "label": ["가", None, "c", "d", "e", "f"],
+               "flag": [True, False, True, False, True, False], "count": np.arange(n, dtype="int64"),
+               "class": pd.Categorical(["HH", "ns", "HH", "LL", "ns", "HL"])}
+    frames = {"cells": gpd.GeoDataFrame(columns, geometry=[box(i, 0, i + 1, 1) for i in range(n)], crs="EPSG:5179",
+                                        index=pd.Index([f"u{i}" for i in range(n)], name="code")),
+              "counts": pd.DataFrame(columns)}
+    calls = []
+    write = pyogrio.write_dataframe
+    monkeypatch.setattr(pyogrio, "write_dataframe", lambda *a, **k: calls.append(k.get("use_arrow")) or write(*a, **k))
+    tables = {}
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(geopackage, "ARROW_VALUES", threshold)
+        out = write_geopackage(tmp_path / f"{threshold}.gpkg", {layer: frames[layer]})
+        tables[threshold] = (_query(out, f"PRAGMA table_info({layer})"), _query(out, f"SELECT * FROM {layer} ORDER BY fid"))
+    assert calls == [None, True]  # the second file went through Arrow
+    assert tables[1] == tables[10**9]
 
 
 def test_hotspots_output_gets_lisa_and_gi_styles(tmp_path):

@@ -23,6 +23,10 @@ SKIPPED_LAYERS = ("layer_styles",)  # QGIS's own table, described in docs/OUTPUT
 _TYPES = {"object": "text", "str": "text", "bool": "boolean", "float64": "real", "float32": "real",
           "int64": "integer", "int32": "integer", "int16": "integer", "int8": "integer"}
 _DESCRIPTION_COLUMNS = ["layer", "field", "type", "description", "unit"]
+ARROW_VALUES = 500_000
+"""Layers with at least this many values (rows x columns) go to GDAL through Arrow (pyarrow): 100,000 features
+x 300 fields in 1.6 s instead of 5.5 s. Smaller ones do not, as importing pyarrow (0.08 s) would cost more than
+it saves. Both paths write the same table (tests/test_outputs_geopackage.py compares them)."""
 
 
 def write_geopackage(
@@ -38,6 +42,8 @@ def write_geopackage(
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
             options = {} if tmp.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}
+            if frame.size >= ARROW_VALUES:
+                options["use_arrow"] = True
             if isinstance(frame, gpd.GeoDataFrame):
                 frame.to_crs(PROJECTED_CRS).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **options)
             else:
