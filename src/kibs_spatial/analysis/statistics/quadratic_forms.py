@@ -45,6 +45,7 @@ for it: global Moran, Geary's C, general G and the join counts all count their t
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -82,6 +83,20 @@ def quadratic_form_sims(seed, perm_start, perm_stop, indptr, indices, weights, x
 
 WIDTH = 8
 """Forms simulated together in one pass over the graph (one 64-byte cache line of a row)."""
+
+
+@contextmanager
+def superword_vectorized():
+    """Compile the kernels called in the block with LLVM's SLP ("superword") vectorizer, which numba leaves off by
+    default: it turns the eight scalar accumulators of ``_group_sums`` into vector operations, lane for lane the
+    same arithmetic (so the same bits), in half the time. Only a first compilation is affected; a kernel loaded
+    from the cache is used as it was compiled."""
+    previous = numba.config.SLP_VECTORIZE
+    numba.config.SLP_VECTORIZE = 1
+    try:
+        yield
+    finally:
+        numba.config.SLP_VECTORIZE = previous
 
 
 @numba.njit(cache=True, inline="always")
@@ -237,7 +252,8 @@ def simulate_batch(forms: QuadraticForms, permutations: int, seed: int, perm_sta
     perm_start + permutations - 1`` (for tests and small runs: the values are stored)."""
     if permutations <= 0 or forms.k == 0:
         return np.empty((max(permutations, 0), forms.k))
-    sims = quadratic_form_batch(np.uint64(seed), perm_start, perm_start + permutations, *forms.kernel_arguments())
+    with superword_vectorized():
+        sims = quadratic_form_batch(np.uint64(seed), perm_start, perm_start + permutations, *forms.kernel_arguments())
     return sims.reshape(permutations, -1)[:, : forms.k]
 
 
@@ -258,7 +274,8 @@ def tail_counts(forms: QuadraticForms, observed: np.ndarray, permutations: int, 
     tol = TIE_TOLERANCE * np.maximum(np.abs(observed), 1.0)
     pieces = chunks(1, permutations) if clock is None else chunks(1, permutations, clock=clock)
     for _, _, p0, p1 in pieces:
-        sims = quadratic_form_batch(np.uint64(seed), p0, p1, *args).reshape(p1 - p0, -1)[:, : forms.k]
+        with superword_vectorized():
+            sims = quadratic_form_batch(np.uint64(seed), p0, p1, *args).reshape(p1 - p0, -1)[:, : forms.k]
         ge += np.sum(sims >= observed - tol, axis=0)
         le += np.sum(sims <= observed + tol, axis=0)
     return ge, le
