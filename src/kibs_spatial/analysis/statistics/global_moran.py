@@ -39,7 +39,7 @@ from ._graph import graph_from_w
 from .inference import DEFAULT_SEED, TIE_TOLERANCE, chunks, numba_threads
 from .local import _as_matrix
 from .permutation import global_moran_sims
-from .quadratic_forms import QuadraticForms, tail_counts
+from .quadratic_forms import QuadraticForms, mask_key, tail_counts, weight_constants
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,9 @@ def global_moran(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED,
     x = _as_matrix(values, graph.n, "values")
     matrix = graph.matrix()
     permutations, seed = int(permutations), int(seed)
+    weights_of: dict[bytes, _Weights] = {}  # columns missing the same units share their W
     with numba_threads(n_jobs):
-        columns = [_prepare(matrix, x[:, c]) for c in range(x.shape[1])]
+        columns = [_prepare(matrix, x[:, c], weights_of) for c in range(x.shape[1])]
         if batch:
             tails = _batched_tails(columns, permutations, seed)
         else:
@@ -109,35 +110,57 @@ def moran_table(results: list[GlobalMoranResult]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class _Weights:
+    """The W among the units with a value, row-standardised (``sub``), its original row sums (``rows``) and
+    its constants ``S0``, ``S1``, ``S2`` (Cliff & Ord 1981)."""
+
+    sub: sp.csr_matrix
+    rows: np.ndarray
+    s0: float
+    s1: float
+    s2: float
+
+
+@dataclass(frozen=True)
 class _Column:
-    """One column made ready for its test: the restricted, row-standardised W (``sub``), the
+    """One column made ready for its test: the restricted, row-standardised W (``weights``), the
     deviations ``z`` of the ``n`` units with a value (``valid``), ``I``'s scale and observed value."""
 
     valid: np.ndarray
     n: int
-    sub: sp.csr_matrix
-    rows: np.ndarray
+    weights: _Weights
     z: np.ndarray
-    s0: float
     tested: bool
     scale: float = np.nan
     i_obs: float = np.nan
 
+    @property
+    def sub(self) -> sp.csr_matrix:
+        return self.weights.sub
 
-def _prepare(matrix: sp.csr_matrix, x: np.ndarray) -> _Column:
+
+def _prepare(matrix: sp.csr_matrix, x: np.ndarray, weights_of: dict[bytes, _Weights]) -> _Column:
     valid = ~np.isnan(x)
     n = int(valid.sum())
+    key = mask_key(valid)
+    if key not in weights_of:
+        weights_of[key] = _restricted_weights(matrix, valid)
+    weights = weights_of[key]
+    z = x[valid] - x[valid].mean() if n else x[valid]  # no value at all: no mean (and no warning)
+    if n < 4 or weights.s0 == 0 or not (z**2).sum() > 0:
+        return _Column(valid, n, weights, z, False)
+    scale = n / (weights.s0 * (z**2).sum())
+    return _Column(valid, n, weights, z, True, scale, float(scale * z @ (weights.sub @ z)))
+
+
+def _restricted_weights(matrix: sp.csr_matrix, valid: np.ndarray) -> _Weights:
     sub = sp.csr_matrix(matrix[valid][:, valid])
     rows = np.asarray(sub.sum(axis=1)).ravel()
     with np.errstate(divide="ignore"):
         sub = sp.csr_matrix(sp.diags(np.where(rows > 0, 1.0 / rows, 0.0)) @ sub)
     sub.sort_indices()
-    z = x[valid] - x[valid].mean() if n else x[valid]  # no value at all: no mean (and no warning)
-    s0 = sub.sum()
-    if n < 4 or s0 == 0 or not (z**2).sum() > 0:
-        return _Column(valid, n, sub, rows, z, s0, False)
-    scale = n / (s0 * (z**2).sum())
-    return _Column(valid, n, sub, rows, z, s0, True, scale, float(scale * z @ (sub @ z)))
+    s0, s1, s2 = weight_constants(sub)
+    return _Weights(sub, rows, s0, s1, s2)
 
 
 def _batched_tails(columns: list[_Column], permutations: int, seed: int) -> list[int]:
@@ -149,7 +172,7 @@ def _batched_tails(columns: list[_Column], permutations: int, seed: int) -> list
     groups: dict[bytes, list[int]] = {}
     for c, col in enumerate(columns):
         if col.tested:
-            groups.setdefault(np.packbits(col.valid).tobytes() + col.valid.size.to_bytes(8, "little"), []).append(c)
+            groups.setdefault(mask_key(col.valid), []).append(c)
     for members in groups.values():
         first = columns[members[0]]
         z = np.column_stack([columns[c].z for c in members])
@@ -168,7 +191,7 @@ def _result(col: _Column, tail: int, permutations: int, seed: int) -> GlobalMora
         return GlobalMoranResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, col.n, permutations, seed, empty, empty)
     n, i_obs = col.n, col.i_obs
     e_i = -1.0 / (n - 1)
-    v_norm, v_rand = _variances(col.sub, col.z, n, col.s0)
+    v_norm, v_rand = _variances(col.weights, col.z, n)
     z_norm = (i_obs - e_i) / np.sqrt(v_norm)
     z_rand = (i_obs - e_i) / np.sqrt(v_rand)
     p_sim = min(1.0, 2.0 * (1.0 + tail) / (permutations + 1.0)) if permutations > 0 else nan
@@ -176,7 +199,7 @@ def _result(col: _Column, tail: int, permutations: int, seed: int) -> GlobalMora
         I=i_obs, expected_i=e_i, variance_norm=v_norm, variance_rand=v_rand,
         z_norm=z_norm, p_norm=2 * ndtr(-abs(z_norm)),
         z_rand=z_rand, p_rand=2 * ndtr(-abs(z_rand)),
-        p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(col.sub, col.z, col.valid, col.rows),
+        p_sim=p_sim, n=n, permutations=permutations, seed=seed, **_scatter(col.sub, col.z, col.valid, col.weights.rows),
     )
 
 
@@ -202,12 +225,10 @@ def _scatter(sub: sp.csr_matrix, z: np.ndarray, valid: np.ndarray, rows: np.ndar
     return out
 
 
-def _variances(w: sp.csr_matrix, z: np.ndarray, n: int, s0: float) -> tuple[float, float]:
+def _variances(w: _Weights, z: np.ndarray, n: int) -> tuple[float, float]:
     """Variance of I under normality and under randomisation (Cliff & Ord 1981)."""
-    sym = w + w.T
-    s1 = 0.5 * sym.multiply(sym).sum()
-    s2 = float(np.sum((np.asarray(w.sum(axis=1)).ravel() + np.asarray(w.sum(axis=0)).ravel()) ** 2))
-    s02 = s0 * s0
+    s1, s2 = w.s1, w.s2
+    s02 = w.s0 * w.s0
     n2 = n * n
     e_i = -1.0 / (n - 1)
     v_norm = (n2 * s1 - n * s2 + 3 * s02) / ((n - 1) * (n + 1) * s02) - e_i**2
