@@ -72,7 +72,9 @@ def analyse_layer(
         sequential=stats.sequential,
     )
     fields = local.to_frame(columns, index=regions.index)
-    layer_out = gpd.GeoDataFrame(pd.concat([regions.drop(columns="geometry"), fields], axis=1), geometry=regions.geometry, crs=regions.crs)
+    kept = {c: regions[c] for c in regions.columns if c != regions.geometry.name}
+    columns_out = {**kept, **fields, "geometry": regions.geometry}
+    layer_out = gpd.GeoDataFrame(columns_out, geometry="geometry", crs=regions.crs, copy=False)  # no block copies
     moran = moran_table(global_moran(built.graph, values, permutations=stats.permutations, seed=stats.seed))
     moran.insert(0, "column", list(columns))
     metadata = _metadata(source or {"input": where}, id_field, columns, settings, built.report, float(local.min_p),

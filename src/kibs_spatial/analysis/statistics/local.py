@@ -97,7 +97,9 @@ class LocalResults:
         """One row per unit, fields ``c_lisa_i ... c_gi_bin`` for each column name ``c``."""
         names = _check_names(column_names, self.lisa_i.shape[1])
         data = {f"{name}_{stat}": getattr(self, stat)[:, c] for c, name in enumerate(names) for stat in LOCAL_FIELDS}
-        return pd.DataFrame(data, index=self.id_order if index is None else index)
+        # copy=False: each field stays a view of its result array (pandas' copy-on-write guards both) instead of
+        # being copied into one consolidated block (0.9 s for 100,000 units x 30 columns)
+        return pd.DataFrame(data, index=self.id_order if index is None else index, copy=False)
 
 
 @dataclass(frozen=True)
