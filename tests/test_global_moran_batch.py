@@ -26,6 +26,7 @@ from kibs_spatial.analysis.statistics.quadratic_forms import (  # noqa: E402
     restrict,
     row_plus_column_sums,
     simulate_batch,
+    superword_vectorized,
     tail_counts,
 )
 
@@ -272,3 +273,20 @@ def test_geary_general_g_and_join_counts_batched_equal_each_column_alone(threads
             ref = _alone_p(w, b, diag_of, cross, lambda s, v: 1.0, values_of, lambda s, v: getattr(jc[c], name),
                            alternative="greater", binary=True, standardize=False)
             assert getattr(jc[c], f"p_sim_{name}") == ref, (c, name)
+
+
+def test_superword_vectorization_is_switched_on_for_our_kernels_only():
+    """The SLP switch is numba's global setting: it must be back as it was after our kernels ran, even when
+    one fails, so a caller's own numba functions compile as they would without us."""
+    before = numba.config.SLP_VECTORIZE
+    with superword_vectorized():
+        assert numba.config.SLP_VECTORIZE == 1
+    assert numba.config.SLP_VECTORIZE == before
+    with pytest.raises(ZeroDivisionError), superword_vectorized():
+        1 / 0
+    assert numba.config.SLP_VECTORIZE == before
+    w = lattice_w(4, 4)
+    sub = restrict(graph_from_w(w).matrix(), np.ones(w.n, bool), standardize=True)
+    z = skewed_values(w.n, 2, 3)
+    simulate_batch(QuadraticForms(sub, z, np.zeros_like(z), np.ones(2), np.ones(2)), 9, 1)
+    assert numba.config.SLP_VECTORIZE == before
