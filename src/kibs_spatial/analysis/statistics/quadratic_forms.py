@@ -89,8 +89,8 @@ WIDTH = 8
 def superword_vectorized():
     """Compile the kernels called in the block with LLVM's SLP ("superword") vectorizer, which numba leaves off by
     default: it turns the eight scalar accumulators of ``_group_sums`` into vector operations, lane for lane the
-    same arithmetic (so the same bits), in half the time. Only a first compilation is affected; a kernel loaded
-    from the cache is used as it was compiled."""
+    same arithmetic (so the same bits), in about two thirds of the time. Only a first compilation is affected; a
+    kernel loaded from the cache is used as it was compiled."""
     previous = numba.config.SLP_VECTORIZE
     numba.config.SLP_VECTORIZE = 1
     try:
