@@ -305,6 +305,40 @@ def _block_candidates(unit_state, p0, nb, card, n_words, pool_size, threshold, i
 
 
 @numba.njit(cache=True, inline="always")
+def _incomplete_sums(key, h, cand, q, rows, card, sequence, seen, mark, pool_size, threshold, i, z, n_complete, n_inc,
+                     kinc, wval, used, s_inc):
+    """``s_inc[c]``: the simulated weighted sum of permutation ``q`` for each column with missing values. The
+    columns walk the permutation's sequence of distinct units (``rows[:card, q]``, then drawn on as far as needed,
+    word ``h`` onwards), each taking its first ``kinc[c]`` units with a value, weighted ``wval[c]`` in order."""
+    for t in range(card):
+        sequence[t] = np.int64(rows[t, q])
+        seen[sequence[t]] = mark
+    drawn = card
+    pending = 0
+    for c in range(n_inc):
+        used[c] = 0
+        s_inc[c] = 0.0
+        if kinc[c] > 0:
+            pending += 1
+    t = 0
+    while pending > 0:
+        if t == drawn:
+            h, j = _draw_new(key, h, cand, q, seen, mark, pool_size, threshold, i)
+            sequence[t] = j
+            drawn += 1
+        else:
+            j = sequence[t]
+        for c in range(n_inc):
+            v = z[j, n_complete + c]
+            if used[c] < kinc[c] and not np.isnan(v):
+                s_inc[c] += wval[c, used[c]] * v
+                used[c] += 1
+                if used[c] == kinc[c]:
+                    pending -= 1
+        t += 1
+
+
+@numba.njit(cache=True, inline="always")
 def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, weights,
                  z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence):
     """The counts of unit ``i`` (see :func:`local_counts`); ``seen`` and ``sequence`` are
@@ -357,35 +391,8 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
                     rows[t, q] = np.uint64(j)
             if n_inc == 0:
                 continue
-            # columns with missing values walk the same sequence, skipping missing units
-            for t in range(card):
-                sequence[t] = np.int64(rows[t, q])
-                seen[sequence[t]] = mark
-            drawn = card
-            need = 0
-            for c in range(n_inc):
-                used[c] = 0
-                s_inc[c] = 0.0
-                if kinc[c] > 0:
-                    need += 1
-            t = 0
-            while need > 0:
-                if t == drawn:
-                    h, j = _draw_new(
-                        key, h, cand, q, seen, mark, pool_size, threshold, i
-                    )
-                    sequence[t] = j
-                    drawn += 1
-                else:
-                    j = sequence[t]
-                for c in range(n_inc):
-                    v = z[j, n_complete + c]
-                    if used[c] < kinc[c] and not np.isnan(v):
-                        s_inc[c] += wval[c, used[c]] * v
-                        used[c] += 1
-                        if used[c] == kinc[c]:
-                            need -= 1
-                t += 1
+            _incomplete_sums(key, h, cand, q, rows, card, sequence, seen, mark, pool_size, threshold, i, z, n_complete,
+                             n_inc, kinc, wval, used, s_inc)
             for c in range(n_inc):
                 cc = n_complete + c
                 if tails == 2:

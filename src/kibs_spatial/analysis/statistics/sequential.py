@@ -58,6 +58,7 @@ from .permutation import (
     _draw_new,
     _equal_rows,
     _final_rows,
+    _incomplete_sums,
     _partial_rows,
     _prefetch_rows,
     _unit_thresholds,
@@ -305,32 +306,8 @@ def _unit_sequential(i, seed, perm_start, perm_stop, mark_base, indptr, indices,
                     h_word, j = _draw_new(key, h_word, cand, q, seen, mark, pool_size, threshold, i)
                     rows[t, q] = np.uint64(j)
             if n_inc > 0:
-                for t in range(card):
-                    sequence[t] = np.int64(rows[t, q])
-                    seen[sequence[t]] = mark
-                drawn = card
-                pending = 0
-                for c in range(n_inc):
-                    used[c] = 0
-                    s_inc[c] = 0.0
-                    if kinc[c] > 0:
-                        pending += 1
-                t = 0
-                while pending > 0:
-                    if t == drawn:
-                        h_word, j = _draw_new(key, h_word, cand, q, seen, mark, pool_size, threshold, i)
-                        sequence[t] = j
-                        drawn += 1
-                    else:
-                        j = sequence[t]
-                    for c in range(n_inc):
-                        v = z[j, n_complete + c]
-                        if used[c] < kinc[c] and not np.isnan(v):
-                            s_inc[c] += wval[c, used[c]] * v
-                            used[c] += 1
-                            if used[c] == kinc[c]:
-                                pending -= 1
-                    t += 1
+                _incomplete_sums(key, h_word, cand, q, rows, card, sequence, seen, mark, pool_size, threshold, i, z,
+                                 n_complete, n_inc, kinc, wval, used, s_inc)
                 for c in range(n_inc):
                     cc = n_complete + c
                     cell = kc + c
