@@ -203,21 +203,6 @@ def test_p_sim_is_twice_esdas_one_sided_p_sim_on_the_same_draws():
     assert results[1].p_sim < 0.01
 
 
-def test_batch_kernel_loads_from_cache_in_a_new_process():
-    import subprocess
-
-    global_moran(lattice_w(4, 4), np.arange(16.0), permutations=9)  # compile + cache here
-    code = (
-        "import numpy as np, libpysal\n"
-        "from kibs_spatial.analysis.statistics import global_moran, quadratic_forms as Q\n"
-        "global_moran(libpysal.weights.lat2W(4, 4, rook=False), np.arange(16.0), permutations=9)\n"
-        "f = Q.quadratic_form_batch\n"
-        "assert not f.stats.cache_misses and f.stats.cache_hits, (f, f.stats)\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-
-
 # -- Geary's C, general G and join counts: batched, the p_sim of each column simulated alone ----------
 
 def _alone_p(w, x, diag_of, cross, scale_of, values_of, observed_of, alternative="two-sided", permutations=299,

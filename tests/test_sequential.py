@@ -169,21 +169,6 @@ def test_bad_h_is_refused():
             local_statistics(w, np.arange(16.0), permutations=99, sequential=bad)
 
 
-def test_sequential_kernel_loads_from_cache_in_a_new_process():
-    import subprocess
-
-    local_statistics(lattice_w(4, 4), np.arange(16.0), permutations=9, sequential=2)  # compile + cache here
-    code = (
-        "import numpy as np, libpysal\n"
-        "from kibs_spatial.analysis.statistics import local_statistics, sequential as S\n"
-        "local_statistics(libpysal.weights.lat2W(4, 4, rook=False), np.arange(16.0), permutations=9, sequential=2)\n"
-        "f = S.sequential_counts\n"
-        "assert not f.stats.cache_misses and f.stats.cache_hits, (f, f.stats)\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-
-
 def test_hotspots_and_the_analysis_file_take_h(tmp_path, capsys):
     import geopandas as gpd
     import pyogrio

@@ -247,15 +247,19 @@ def test_generator_is_uniform():
 
 
 def test_numba_kernels_load_from_cache_in_a_new_process():
+    """The local, the sequential and the batched global kernel compile once; a new process loads them."""
     local_statistics(lattice_w(4, 4), np.arange(16.0), permutations=9)  # compile + cache here
+    local_statistics(lattice_w(4, 4), np.arange(16.0), permutations=9, sequential=2)
     global_moran(lattice_w(4, 4), np.arange(16.0), permutations=9)
     code = (
         "import numpy as np, libpysal\n"
-        "from kibs_spatial.analysis.statistics import local_statistics, global_moran, permutation as P, quadratic_forms as Q\n"
+        "from kibs_spatial.analysis.statistics import local_statistics, global_moran\n"
+        "from kibs_spatial.analysis.statistics import permutation as P, quadratic_forms as Q, sequential as S\n"
         "w = libpysal.weights.lat2W(4, 4, rook=False)\n"
         "local_statistics(w, np.arange(16.0), permutations=9)\n"
+        "local_statistics(w, np.arange(16.0), permutations=9, sequential=2)\n"
         "global_moran(w, np.arange(16.0), permutations=9)\n"
-        "for f in (P.local_counts, Q.quadratic_form_batch):\n"
+        "for f in (P.local_counts, S.sequential_counts, Q.quadratic_form_batch):\n"
         "    assert not f.stats.cache_misses and f.stats.cache_hits, (f, f.stats)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
