@@ -117,12 +117,12 @@ def run_analysis(config: AnalysisConfig, progress: Progress = SILENT, *, table: 
 
     columns = [(s.ksic, p.label) for s in sectors for p in periods]
     matrix = _test_matrix(results, codes, columns, config.analysis.variable)
-    moran, local = _permutation_tests(config, weights.w, matrix, progress, scheduler)
+    moran, local = _permutation_tests(config, weights.graph, matrix, progress, scheduler)
     results = results.merge(_per_column(codes, columns, {name: getattr(local, name) for name in LOCAL_FIELDS}),
                             on=["region_code", "ksic", "period"], how="left", validate="one_to_one")
     emerging = None
     if config.emerging.enabled:
-        emerging = _emerging(config, weights.w, matrix, results, codes, columns, sectors, periods, progress)
+        emerging = _emerging(config, weights.graph, matrix, results, codes, columns, sectors, periods, progress)
         if emerging is not None:
             results = _with_emerging(results, emerging, periods[-1].label)
 

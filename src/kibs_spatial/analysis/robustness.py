@@ -140,7 +140,7 @@ def pattern_stability(emerging: EmergingHotspots, cube: np.ndarray, regions: gpd
     same = [np.ones(emerging.pattern.shape, dtype=bool)]
     for spec in statistical:
         weights = build_weights(regions, resolved_weights(spec.weights, regions), island_policy=config.weights.islands)
-        other = emerging_hotspots(weights.w, cube, emerging.periods, sectors=emerging.sectors,
+        other = emerging_hotspots(weights.graph, cube, emerging.periods, sectors=emerging.sectors,
                                   time_lags=settings.time_lags, permutations=stats.permutations, seed=spec.seed,
                                   fdr=stats.fdr, confidence=settings.confidence, trend_alpha=settings.trend_alpha)
         same.append(other.pattern == emerging.pattern)
@@ -185,7 +185,7 @@ def _restated(latest: pd.DataFrame, regions: gpd.GeoDataFrame, config: AnalysisC
     """The last period's table with the local statistics of ``spec``'s weights and seed."""
     stats = config.statistics
     weights = build_weights(regions, resolved_weights(spec.weights, regions), island_policy=config.weights.islands)
-    local = local_statistics(weights.w, matrix, permutations=stats.permutations, seed=spec.seed,
+    local = local_statistics(weights.graph, matrix, permutations=stats.permutations, seed=spec.seed,
                              alternative=stats.alternative, fdr=stats.fdr, fdr_scope=stats.fdr_scope,
                              alpha=stats.alpha, star=True)
     fresh = pd.DataFrame({"region_code": np.tile(codes, len(sectors)), "ksic": np.repeat(sectors, len(codes)),
