@@ -15,14 +15,16 @@ HEAVY = ("geopandas", "libpysal", "mapclassify", "numba", "folium", "matplotlib"
          "pyogrio", "rasterio", "sklearn")
 
 
-def imported(code: str) -> set[str]:
-    """Top-level packages imported by ``code`` in a fresh interpreter (``-X importtime``)."""
+def imported(code: str, packages: bool = True) -> set[str]:
+    """Top-level packages (or, with ``packages=False``, all modules) imported by ``code`` in a fresh interpreter
+    (``-X importtime``)."""
     run = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     names = set()
     for line in run.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+            name = line.rsplit("|", 1)[1].strip()
+            names.add(name.split(".")[0] if packages else name)
     return names
 
 
@@ -42,3 +44,10 @@ def test_help_imports_nothing_heavy(argv):
 
 def test_the_probe_sees_heavy_imports():
     assert {"geopandas", "pandas", "shapely"} <= imported("import kibs_spatial.io.boundaries")
+
+
+def test_the_run_and_hotspots_modules_import_neither_libpysal_nor_scipy_stats():
+    """Half a second each; the analysis reads sparse graphs and computes its normal tails with scipy.special."""
+    names = imported("import kibs_spatial.pipeline, kibs_spatial.hotspot_layer, kibs_spatial.outputs", packages=False)
+    assert "kibs_spatial.pipeline" in names
+    assert names.isdisjoint({"libpysal", "scipy.stats", "esda"}), sorted(names & {"libpysal", "scipy.stats", "esda"})

@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import libpysal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal cdf, as scipy.stats.norm.cdf computes it (without its import)
 
 from ..defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from ..errors import InputError
 from .statistics import InferenceSettings, adjust_pvalues, local_statistics
+from .weights import SparseWeights
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
 
 ARCGIS_EHSA = "https://pro.arcgis.com/en/pro-app/latest/tool-reference/space-time-pattern-mining/learnmoreemerging.htm"
 CONFIDENCE = 0.90
@@ -185,7 +189,7 @@ def bin_key(unit: str, period: str) -> str:
     return f"{unit}{KEY_SEPARATOR}{period}"
 
 
-def space_time_weights(w, periods, time_lags: int = 1) -> libpysal.weights.W:
+def space_time_weights(w, periods, time_lags: int = 1) -> W:
     """Binary space-time weights over the bins ``(unit, period)``, keyed :func:`bin_key`.
 
     Bin ``(i, t)`` has as neighbours the spatial neighbours ``j`` of ``i`` (any positive weight of
@@ -194,6 +198,11 @@ def space_time_weights(w, periods, time_lags: int = 1) -> libpysal.weights.W:
     symmetric). Every weight is 1; Gi* adds the bin itself. Ids run period by period in
     ``w.id_order`` (bin ``t * n + i``); ``w`` is not modified.
     """
+    return space_time_graph(w, periods, time_lags).to_w()
+
+
+def space_time_graph(w, periods, time_lags: int = 1) -> SparseWeights:
+    """:func:`space_time_weights` as the sparse graph the statistics engine reads (no libpysal W is made)."""
     periods = _check_periods(periods)
     lags = _check_lags(time_lags, len(periods))
     spatial = sp.csr_matrix(w.sparse, dtype=np.float64, copy=True)
@@ -207,9 +216,7 @@ def space_time_weights(w, periods, time_lags: int = 1) -> libpysal.weights.W:
         matrix = matrix + sp.kron(sp.eye(t, k=-lag), earlier, format="csr")
     matrix = sp.csr_matrix(matrix)
     matrix.sort_indices()
-    ids = [bin_key(str(unit), period) for period in periods for unit in w.id_order]
-    neighbors = {ids[r]: [ids[c] for c in matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]]] for r in range(n * t)}
-    return libpysal.weights.W(neighbors, id_order=ids, silence_warnings=True)
+    return SparseWeights(matrix, [bin_key(str(unit), period) for period in periods for unit in w.id_order])
 
 
 def space_time_gi(
@@ -243,7 +250,7 @@ def space_time_gi(
     n, t, k = cube.shape
     alpha = round(1.0 - confidence, 12)  # 0.1, not 0.09999999999999998
     stacked = cube.transpose(1, 0, 2).reshape(t * n, k)
-    local = local_statistics(space_time_weights(w, periods, time_lags), stacked, permutations=permutations,
+    local = local_statistics(space_time_graph(w, periods, time_lags), stacked, permutations=permutations,
                              seed=seed, alternative="two-sided", fdr="none", alpha=alpha, star=True,
                              n_jobs=n_jobs, progress=progress)
     z, p = (getattr(local, name).reshape(t, n, k).transpose(1, 0, 2) for name in ("gi_z", "gi_p"))
@@ -389,7 +396,7 @@ def _mann_kendall_rows(x: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         slope = np.nanmedian(diff / (j - i), axis=1)
-    return np.vstack([s, z, 2 * (1 - norm.cdf(np.abs(z))), slope])
+    return np.vstack([s, z, 2 * (1 - ndtr(np.abs(z))), slope])
 
 
 def _ninety_percent(flags: np.ndarray) -> np.ndarray:

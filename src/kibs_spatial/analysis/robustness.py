@@ -35,7 +35,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.weights.util import min_threshold_distance
 
 from ..fields import LOCAL_FIELDS
 from .clusters import RulesConfig, apply_rules, preset_verdicts
@@ -175,6 +174,8 @@ def resolved_weights(spec: str, regions: gpd.GeoDataFrame) -> str:
     """``distance:threshold=max-nn`` as a number of metres for ``regions``; other specs as given."""
     if spec != MAX_NN:
         return spec
+    from libpysal.weights.util import min_threshold_distance  # libpysal takes half a second to import
+
     points = shapely.point_on_surface(regions.geometry.values)
     xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     return f"distance:threshold={float(np.ceil(min_threshold_distance(xy))):g}"
