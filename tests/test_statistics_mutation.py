@@ -59,9 +59,10 @@ def test_aligned_zeros_start_on_a_cache_line():
     for rows in range(1, 40):
         keep.append(np.empty(rows))  # shift the allocator so the raw buffers start at varied addresses
         for shape in ((rows, 8), (rows + 1, 16), (3, rows)):
-            a = _aligned_zeros(shape)
-            assert a.shape == shape and a.flags.c_contiguous and not a.any()
-            assert a.ctypes.data % 64 == 0
+            for dtype in (np.float64, np.float32):
+                a = _aligned_zeros(shape, dtype=dtype)
+                assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and not a.any()
+                assert a.ctypes.data % 64 == 0
 
 
 def test_permutation_memory_is_shared_part_plus_a_part_per_thread():
@@ -112,20 +113,33 @@ def _varied_knn_w(n: int, seed: int, binary: bool) -> libpysal.weights.W:
         return libpysal.weights.W(neighbors, weights, id_order=list(range(n)))
 
 
+@pytest.mark.parametrize("precision", ["double", "single"])
+@pytest.mark.parametrize("values", ["lognormal", "near_ties"])
 @pytest.mark.parametrize("binary", [False, True], ids=["idw", "binary"])
-def test_local_permutation_p_values_equal_a_brute_force_count_over_the_engines_draws(binary):
-    """Conditional permutation p of local Moran and Gi*, recounted in plain numpy from the documented
-    null (``random_units`` gives the draw sequence of unit i, permutation p; a column with missing
-    values uses the first units of that sequence that have a value) and the documented p-value
-    formulas of every alternative. Several complete columns (padded lanes) and one with gaps."""
-    from kibs_spatial.analysis.statistics import local_statistics
+def test_local_permutation_p_values_equal_a_brute_force_count_over_the_engines_draws(binary, values, precision,
+                                                                                   monkeypatch):
+    """Conditional permutation p of local Moran and Gi*, recounted in plain numpy (double precision) from
+    the documented null (``random_units`` gives the draw sequence of unit i, permutation p; a column with
+    missing values uses the first units of that sequence that have a value) and the documented p-value
+    formulas of every alternative. Several complete columns (padded lanes) and one with gaps.
+    ``near_ties``: three integer levels with a jitter of 1e-8, above the tie tolerance (1e-10) but below what
+    single precision resolves, so that many simulated sums lie too close to the observed one for a
+    single-precision pass and the double-precision recount decides. ``single``: the kernel reads
+    the complete columns in single precision, as it does for tables larger than ``PREFETCH_BYTES``."""
+    from kibs_spatial.analysis.statistics import local_statistics, permutation
+
+    if precision == "single":
+        monkeypatch.setattr(permutation, "PREFETCH_BYTES", 0)
     from kibs_spatial.analysis.statistics._graph import graph_from_w
     from kibs_spatial.analysis.statistics.permutation import random_units
 
     n, perms, seed = 70, 99, 11
     w = _varied_knn_w(n, 5, binary)
     rng = np.random.default_rng(8)
-    x = np.exp(rng.normal(size=(n, 10)))
+    if values == "near_ties":
+        x = rng.integers(0, 3, size=(n, 10)) + 1e-8 * rng.random((n, 10))
+    else:
+        x = np.exp(rng.normal(size=(n, 10)))
     x[rng.random(n) < 0.15, 9] = np.nan  # the last column has gaps
     graph = graph_from_w(w)
     ge, le, far = (np.zeros(x.shape, dtype=np.int64) for _ in range(3))
@@ -139,7 +153,7 @@ def test_local_permutation_p_values_equal_a_brute_force_count_over_the_engines_d
         draws = [random_units(np.uint64(seed), i, p, n, n - 1) for p in range(perms)]
         sequences[i] = draws
         for c in range(x.shape[1]):
-            col = x[:, c]
+            col = x[:, c] - np.nanmean(x[:, c])
             ok = ~np.isnan(col)
             keep = ok[nbrs]
             if not ok[i] or not keep.any():
@@ -150,7 +164,7 @@ def test_local_permutation_p_values_equal_a_brute_force_count_over_the_engines_d
             others = np.delete(col[ok], np.flatnonzero(np.flatnonzero(ok) == i))
             centre = wv.sum() * others.mean()
             sims = np.array([wv @ col[d[ok[d]][: keep.sum()]] for d in draws])
-            tol = 1e-9 * np.abs(wv).sum() * np.nanmax(np.abs(col))
+            tol = 1e-10 * wv.sum() * np.nanmax(np.abs(col))  # TIE_TOLERANCE
             ge[i, c] = np.sum(sims >= observed - tol)
             le[i, c] = np.sum(sims <= observed + tol)
             far[i, c] = np.sum(np.abs(sims - centre) >= abs(observed - centre) - tol)

@@ -60,11 +60,12 @@ CHUNK_SECONDS = 0.1
 def permutation_memory(n_units: int, n_columns: int, threads: int | None = None, max_neighbours: int = 64) -> int:
     """Bytes the conditional-permutation counts of ``n_units`` x ``n_columns`` need, whatever the
     number of permutations: eight 8-byte values per cell (three counts, the values, the observed
-    lags, their centres and tie tolerances, the neighbour counts), the aligned copy of the complete
-    columns, and per thread the buffers of the unit it is drawing for."""
+    lags, their centres and tie tolerances, the neighbour counts), the aligned double and single
+    precision copies of the complete columns, and per thread the buffers of the unit it is drawing for."""
     threads = threads or numba.get_num_threads()
-    shared = 8 * 8 * n_units * n_columns + 8 * (n_units + 1) * (n_columns + permutation.LANES)
-    per_thread = 12 * n_units + 10 * 8 * n_columns + 3 * 8 * permutation.BLOCK * max_neighbours
+    shared = (8 * 8 * n_units * n_columns + 8 * (n_units + 1) * (n_columns + permutation.LANES)
+              + 4 * (n_units + 1) * (n_columns + permutation.SINGLE_LANES))
+    per_thread = 12 * n_units + 16 * 8 * n_columns + 3 * 8 * permutation.BLOCK * max_neighbours
     return shared + threads * per_thread
 
 
@@ -163,12 +164,15 @@ def permutation_counts(
     kc = -(-n_complete // lanes) * lanes
     zc = _aligned_zeros((n + 1, kc))  # last row: zeros, pads a draw to an even number of rows
     zc[:n, :n_complete] = z[:, :n_complete]
+    z32, col_scale = _single_columns(z[:, :n_complete])
     width = kc + k - n_complete
     ge, le, far = (np.zeros((n, width), dtype=np.int64) for _ in range(3))
     keep = np.concatenate([np.arange(n_complete), np.arange(kc, width)])
     tails = 2 if alternative == "two-sided-folded" else 1
     args = (graph.indptr, graph.indices, graph.data, z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far,
             tails)
+    single = (graph.indptr, graph.indices, graph.data, z, zc, z32, col_scale, n_complete, k_valid, observed, centre,
+              tol, ge, le, far, tails)
     if sequential > 0:
         from . import sequential as seq  # the sequential kernel compiles (or loads) only when asked for
 
@@ -187,7 +191,7 @@ def permutation_counts(
                 seq.sequential_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * numba.get_num_threads(),
                                       int(sequential), wide_need, *hits, settled, zt)
             else:
-                permutation.local_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * numba.get_num_threads())
+                permutation.local_counts(start, stop, np.uint64(seed), p0, p1, *single, 8 * numba.get_num_threads())
             done += (stop - start) * (p1 - p0)
             if progress is not None:
                 progress(done // permutations, n)
@@ -200,13 +204,30 @@ def permutation_counts(
     return counts
 
 
-def _aligned_zeros(shape, align: int = 64) -> np.ndarray:
-    """C-contiguous float64 zeros starting on an ``align``-byte boundary (a row of 8
-    values is then exactly one cache line)."""
+def _aligned_zeros(shape, align: int = 64, dtype=np.float64) -> np.ndarray:
+    """C-contiguous zeros starting on an ``align``-byte boundary (a row of 8 float64 or 16
+    float32 values is then exactly one cache line)."""
     size = int(np.prod(shape))
-    buf = np.zeros(size + align // 8)
-    skip = (-buf.ctypes.data % align) // 8
+    item = np.dtype(dtype).itemsize
+    buf = np.zeros(size + align // item, dtype=dtype)
+    skip = (-buf.ctypes.data % align) // item
     return buf[skip : skip + size].reshape(shape)
+
+
+def _single_columns(zc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The complete columns in single precision for the kernel's column pass, each scaled by a power of two
+    (exact) to ``max |z| < 1``, zero-padded to a multiple of ``SINGLE_LANES`` columns plus a zero row; and the
+    scales. Only for columns larger than ``PREFETCH_BYTES`` in double precision (the kernel reads a smaller
+    table from cache, where halving it does not pay): else one row of zeros, which tells the kernel so."""
+    n, k = zc.shape
+    lanes = permutation.SINGLE_LANES
+    if 8 * (n + 1) * -(-k // permutation.LANES) * permutation.LANES <= permutation.PREFETCH_BYTES:
+        return np.zeros((1, lanes), dtype=np.float32), np.ones(k)
+    peak = np.abs(zc).max(axis=0) if n else np.zeros(k)
+    col_scale = np.ldexp(1.0, -np.frexp(peak)[1])
+    z32 = _aligned_zeros((n + 1, -(-k // lanes) * lanes), dtype=np.float32)
+    z32[:n, :k] = zc * col_scale
+    return z32, col_scale
 
 
 def pseudo_pvalues(counts, permutations: int, direction: np.ndarray, alternative: str):

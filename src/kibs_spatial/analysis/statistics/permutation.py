@@ -38,9 +38,20 @@ columns in one pass over a C-contiguous, 64-byte aligned, zero-padded copy of th
 are all affine, monotone functions of ``S`` once ``z_i`` is fixed, so the kernel only
 counts, per unit and column, how many simulated sums are ``>=`` / ``<=`` the observed one
 and how many are at least as far from the exact permutation mean ``E[S]`` as the observed.
+
+Single-precision pass, exact counts: the pass over the complete columns reads a single-precision copy
+(half the memory traffic, which sets the pace of this pass), each column and each unit's weights scaled
+by a power of two. Each threshold becomes an interval in single precision that contains every sum the
+single- and the double-precision arithmetic could disagree on (Higham's bound on a sum of products,
+doubled; see ``_single_bounds``). A sum outside it decides its count as the double-precision sum would;
+for the rare permutation with a sum inside, the double-precision sum of ``_column_sum`` (the
+value the double-precision kernels compute) is formed and decides. The counts are therefore exactly
+those of a double-precision pass.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -104,8 +115,9 @@ def random_below(seed, index, bound, size):
 BLOCK = 64  # permutations whose draws are buffered before the pass over the columns
 FAST_CARD = 16  # vectorised draw check up to this many neighbours (cost ~ card**2)
 LANES = 8  # the complete columns are zero-padded to a multiple of this (one AVX-512 vector)
-PREFETCH_BYTES = 1 << 20  # complete columns larger than this (about a core's L2 cache) ...
-AHEAD = 1  # ... have the rows of the permutation this far ahead fetched while one is summed
+SINGLE_LANES = 16  # ... and their single-precision copy to a multiple of this
+PREFETCH_BYTES = 1 << 20  # complete columns larger than this (about a core's L2 cache) are read in single
+AHEAD = 1  # precision, with the rows of the permutation this far ahead fetched while one is summed
 
 
 @intrinsic
@@ -194,7 +206,7 @@ def random_units(seed, unit, permutation, n, size):
 @numba.njit(cache=True, parallel=True)
 def local_counts(
     start, stop, seed, perm_start, perm_stop, indptr, indices, weights,
-    z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, blocks,
+    z, zc, z32, col_scale, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, blocks,
 ):
     """Count extreme simulated lags for units ``start..stop-1`` over permutations
     ``perm_start..perm_stop-1``, adding to the counts in place.
@@ -236,7 +248,8 @@ def local_counts(
         first, last = start + b * units // blocks, start + (b + 1) * units // blocks
         for i in range(first, last):
             _unit_counts(i, seed, perm_start, perm_stop, (i - first) * perms, indptr, indices, weights,
-                         z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence)
+                         z, zc, z32, col_scale, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen,
+                         sequence)
 
 
 @numba.njit(cache=True, inline="always")
@@ -340,7 +353,8 @@ def _incomplete_sums(key, h, cand, q, rows, card, sequence, seen, mark, pool_siz
 
 @numba.njit(cache=True, inline="always")
 def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, weights,
-                 z, zc, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen, sequence):
+                 z, zc, z32, col_scale, n_complete, k_valid, observed, centre, tol, ge, le, far, tails, seen,
+                 sequence):
     """The counts of unit ``i`` (see :func:`local_counts`); ``seen`` and ``sequence`` are
     scratch space shared by the units of a block: the marks ``mark_base + 1...`` are new to it."""
     n, k = z.shape
@@ -356,9 +370,20 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
     wpad = np.zeros(cpad)
     wpad[:card] = weights[lo : lo + card]
     lower, upper, mid, dist = _unit_thresholds(i, observed, centre, tol, n_complete, kc)
-    n_ge = np.zeros(kc + n_inc, np.int64)
-    n_le = np.zeros(kc + n_inc, np.int64)
-    n_far = np.zeros(kc + n_inc, np.int64)
+    n_ge = np.zeros(max(n_inc, 1), np.int64)  # columns with missing values
+    n_le = np.zeros(max(n_inc, 1), np.int64)
+    n_far = np.zeros(max(n_inc, 1), np.int64)
+    single = z32.shape[0] > 1  # see inference._single_columns
+    ks = z32.shape[1]
+    ta, tb = np.zeros(ks, np.float32), np.zeros(ks, np.float32)
+    tc, td = np.zeros(ks, np.float32), np.zeros(ks, np.float32)
+    w32 = np.zeros(cpad, np.float32)
+    if single:
+        _single_bounds(wpad, card, col_scale, lower, upper, mid, dist, n_complete, tails, w32, ta, tb, tc, td)
+    n_a = np.zeros(max(kc, ks), np.int32)  # complete columns: ge (one tail) or far (two tails)
+    n_b = np.zeros(max(kc, ks), np.int32)  # le (one tail)
+    acc = np.zeros(kc)
+    acc32 = np.zeros(ks, np.float32)
     wval = _valid_weights(z, indices, lo, card, wpad, n_complete, n_inc)
     kinc = k_valid[i, n_complete:].copy()
     s_inc = np.empty(max(n_inc, 1))
@@ -366,14 +391,12 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
     rows = np.full((cpad, BLOCK), n, np.uint64)  # drawn units (unsigned: no negative-
     # index wraparound in the column pass); padding: the zero row
     fast = np.empty(BLOCK, np.bool_)
-    acc = np.zeros(kc)
     n_words = (card + 1) // 2 + 1  # 64-bit outputs precomputed per permutation
     keys = np.empty(BLOCK, np.uint64)
     cand = np.empty((2 * n_words, BLOCK), np.int64)
-    equal = True  # all weights equal: sum the rows, multiply once
-    prefetch = zc.nbytes > PREFETCH_BYTES
-    base = np.uint64(zc.ctypes.data)
-    row_bytes = np.uint64(kc * 8)
+    equal = True  # all weights equal (how _column_sum forms the double-precision sum)
+    base = np.uint64(z32.ctypes.data)
+    row_bytes = np.uint64(ks * 4)
     for t in range(card):
         equal = equal and wpad[t] == wpad[0]
     unit_state = stream_state(seed, i)
@@ -396,40 +419,42 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
             for c in range(n_inc):
                 cc = n_complete + c
                 if tails == 2:
-                    n_far[kc + c] += abs(s_inc[c] - centre[i, cc]) >= (
-                        abs(observed[i, cc] - centre[i, cc]) - tol[i, cc]
-                    )
+                    n_far[c] += abs(s_inc[c] - centre[i, cc]) >= (abs(observed[i, cc] - centre[i, cc]) - tol[i, cc])
                 else:
-                    n_ge[kc + c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
-                    n_le[kc + c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
-        # 3) complete columns; when they do not fit in cache, the rows of permutation q + AHEAD
-        #    are fetched from memory while permutation q is summed
+                    n_ge[c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
+                    n_le[c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
+        # 3) complete columns: one fused pass per permutation (sums compared and counted, never stored); a table
+        #    larger than about a core's L2 cache is read in single precision (half the memory traffic) with its
+        #    rows for permutation q + AHEAD fetched from memory while permutation q is summed
         if kc == 0:
             continue
-        if prefetch:
-            for q in range(min(AHEAD, nb)):
-                _prefetch_rows(base, rows, q, cpad, row_bytes)
-        if equal and cpad <= 6:
+        if not single:
             for q in range(nb):
-                if prefetch and q + AHEAD < nb:
-                    _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
-                _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper,
-                            n_far, n_ge, n_le)
+                if equal and cpad <= 6:
+                    _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper, n_a, n_a, n_b)
+                else:
+                    t = _partial_rows(zc, rows, q, wpad, cpad, acc)
+                    _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist, lower, upper, n_a, n_a, n_b)
             continue
+        for q in range(min(AHEAD, nb)):
+            _prefetch_rows(base, rows, q, cpad, row_bytes)
         for q in range(nb):
-            if prefetch and q + AHEAD < nb:
+            if q + AHEAD < nb:
                 _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
-            t = _partial_rows(zc, rows, q, wpad, cpad, acc)
-            _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist,
-                        lower, upper, n_far, n_ge, n_le)
+            t = _partial_single(z32, rows, q, w32, cpad, acc32)
+            if _final_single(z32, rows, q, w32, t, cpad - t, acc32, tails, ta, tb, tc, td, n_a, n_b) > 0:
+                _settle_exactly(zc, z32, rows, q, wpad, w32, cpad, equal, n_complete, tails, ta, tb, tc, td,
+                                lower, upper, mid, dist, n_a, n_b)
     for c in range(n_complete):
-        ge[i, c] += n_ge[c]
-        le[i, c] += n_le[c]
-        far[i, c] += n_far[c]
+        if tails == 2:
+            far[i, c] += n_a[c]
+        else:
+            ge[i, c] += n_a[c]
+            le[i, c] += n_b[c]
     for c in range(n_inc):
-        ge[i, kc + c] += n_ge[kc + c]
-        le[i, kc + c] += n_le[kc + c]
-        far[i, kc + c] += n_far[kc + c]
+        ge[i, kc + c] += n_ge[c]
+        le[i, kc + c] += n_le[c]
+        far[i, kc + c] += n_far[c]
 
 
 @numba.njit(cache=True, inline="always")
@@ -538,6 +563,175 @@ def _final_rows(zc, rows, q, w, t, r, acc, tails, mid, dist, lower, upper, n_far
                 s = acc[c] + wa * zc[ja, c] + wb * zc[jb, c]
                 n_ge[c] += s >= lower[c]
                 n_le[c] += s <= upper[c]
+
+
+@numba.njit(cache=True, inline="always")
+def _column_sum(col, rows, q, w, cpad, equal):
+    """The simulated sum of one column (values ``col``, row ``n`` = 0) for permutation ``q`` of the block,
+    with the expressions of ``permutation._equal_rows`` / ``_partial_rows`` + ``_final_rows`` for that
+    column, in the same order: the same floating-point value."""
+    if equal and cpad <= 6:
+        wt = w[0]
+        if cpad == 6:
+            return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]] + col[rows[4, q]]
+                         + col[rows[5, q]])
+        if cpad == 4:
+            return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]])
+        return wt * (col[rows[0, q]] + col[rows[1, q]])
+    acc = 0.0
+    t = 0
+    while cpad - t > 6:
+        za, zb, zc_, zd = col[rows[t, q]], col[rows[t + 1, q]], col[rows[t + 2, q]], col[rows[t + 3, q]]
+        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
+        if t == 0:
+            acc = wa * za + wb * zb + wc * zc_ + wd * zd
+        else:
+            acc = (acc + wa * za + wb * zb + wc * zc_ + wd * zd)
+        t += 4
+    r = cpad - t
+    za, zb = col[rows[t, q]], col[rows[t + 1, q]]
+    wa, wb = w[t], w[t + 1]
+    if r == 6:
+        zc_, zd, ze, zf = col[rows[t + 2, q]], col[rows[t + 3, q]], col[rows[t + 4, q]], col[rows[t + 5, q]]
+        wc, wd, we, wf = w[t + 2], w[t + 3], w[t + 4], w[t + 5]
+        return acc + wa * za + wb * zb + wc * zc_ + wd * zd + we * ze + wf * zf
+    if r == 4:
+        zc_, zd = col[rows[t + 2, q]], col[rows[t + 3, q]]
+        wc, wd = w[t + 2], w[t + 3]
+        return acc + wa * za + wb * zb + wc * zc_ + wd * zd
+    return acc + wa * za + wb * zb
+
+
+@numba.njit(cache=True, inline="always")
+def _single_bounds(wpad, card, col_scale, lower, upper, mid, dist, n_complete, tails, w32, ta, tb, tc, td):
+    """The unit's single-precision weights ``w32`` and, per complete column, the single-precision thresholds that
+    decide a count for sure (``ta``, ``tc``) or leave it open (between them and ``tb``, ``td``).
+
+    Column ``c`` and the unit's weights are scaled by powers of two (exact): values to ``|z| < 1``, weights to
+    ``max w < 1``. The single-precision sum of ``cpad`` products then differs from the double one by less than
+    ``E = (cpad + 8) 2**-23 sum(w) + cpad 2**-120`` (twice Higham's bound ``(cpad + 2) u sum|w z|``, ``u = 2**-24``,
+    plus the double sum's own error and subnormal underflow), and a threshold ``x`` stands for ``x +- E'`` with
+    ``E' = E + 2**-22 (|x| + E)`` (its own rounding to single precision).
+    """
+    wmax = 0.0
+    for t in range(card):
+        wmax = max(wmax, wpad[t])
+    w_scale = math.ldexp(1.0, -math.frexp(wmax)[1])
+    cpad = w32.shape[0]
+    w_sum = 0.0
+    for t in range(card):
+        w32[t] = np.float32(wpad[t] * w_scale)
+        w_sum += wpad[t] * w_scale
+    err = (cpad + 8) * 2.0**-23 * w_sum + cpad * 2.0**-120
+    for c in range(n_complete):
+        f = col_scale[c] * w_scale
+        if tails == 2:
+            hi, lo = (mid[c] + dist[c]) * f, (mid[c] - dist[c]) * f
+        else:
+            hi, lo = lower[c] * f, upper[c] * f  # S >= lower counts towards ge, S <= upper towards le
+        e_hi = err + 2.0**-22 * (abs(hi) + err)
+        e_lo = err + 2.0**-22 * (abs(lo) + err)
+        ta[c] = np.float32(hi + e_hi)  # s >= ta: S >= hi for sure
+        tb[c] = np.float32(hi - e_hi)  # s < tb: S < hi for sure
+        tc[c] = np.float32(lo - e_lo)  # s <= tc: S <= lo for sure
+        td[c] = np.float32(lo + e_lo)  # s > td: S > lo for sure
+
+
+@numba.njit(cache=True, inline="always")
+def _partial_single(z32, rows, q, w, cpad, acc):
+    """:func:`_partial_rows` in single precision."""
+    kc = acc.shape[0]
+    t = 0
+    while cpad - t > 6:
+        ja, jb, jc, jd = rows[t, q], rows[t + 1, q], rows[t + 2, q], rows[t + 3, q]
+        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
+        if t == 0:
+            for c in range(kc):
+                acc[c] = wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+        else:
+            for c in range(kc):
+                acc[c] = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+        t += 4
+    return t
+
+
+@numba.njit(cache=True, inline="always")
+def _count_single(s, c, tails, ta, tb, tc, td, n_a, n_b):
+    """Count what the single-precision sum ``s`` of column ``c`` decides: two tails, ``S >= hi`` or ``S <= lo``
+    into ``n_a``; one tail, ``S >= hi`` into ``n_a`` and ``S <= lo`` into ``n_b`` (thresholds of
+    :func:`_single_bounds`). Returns 1 if a count is left open, else 0."""
+    if tails == 2:
+        sure = (s >= ta[c]) | (s <= tc[c])
+        n_a[c] += sure
+        return np.int32(((s >= tb[c]) | (s <= td[c])) ^ sure)
+    sure_a, sure_b = s >= ta[c], s <= tc[c]
+    n_a[c] += sure_a
+    n_b[c] += sure_b
+    return np.int32(((s >= tb[c]) ^ sure_a) | ((s <= td[c]) ^ sure_b))
+
+
+@numba.njit(cache=True, inline="always")
+def _final_single(z32, rows, q, w, t, r, acc, tails, ta, tb, tc, td, n_a, n_b):
+    """Add the last ``r`` (2, 4 or 6) rows to ``acc`` in single precision and count (:func:`_count_single`);
+    returns the number of columns with a count left open."""
+    kc = acc.shape[0]
+    open_ = np.int32(0)
+    ja, jb = rows[t, q], rows[t + 1, q]
+    wa, wb = w[t], w[t + 1]
+    if r == 6:
+        jc, jd, je, jf = rows[t + 2, q], rows[t + 3, q], rows[t + 4, q], rows[t + 5, q]
+        wc, wd, we, wf = w[t + 2], w[t + 3], w[t + 4], w[t + 5]
+        if tails == 2:
+            for c in range(kc):
+                s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                     + we * z32[je, c] + wf * z32[jf, c])
+                open_ += _count_single(s, c, 2, ta, tb, tc, td, n_a, n_b)
+        else:
+            for c in range(kc):
+                s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                     + we * z32[je, c] + wf * z32[jf, c])
+                open_ += _count_single(s, c, 1, ta, tb, tc, td, n_a, n_b)
+    elif r == 4:
+        jc, jd = rows[t + 2, q], rows[t + 3, q]
+        wc, wd = w[t + 2], w[t + 3]
+        if tails == 2:
+            for c in range(kc):
+                s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                open_ += _count_single(s, c, 2, ta, tb, tc, td, n_a, n_b)
+        else:
+            for c in range(kc):
+                s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                open_ += _count_single(s, c, 1, ta, tb, tc, td, n_a, n_b)
+    elif tails == 2:
+        for c in range(kc):
+            open_ += _count_single(acc[c] + wa * z32[ja, c] + wb * z32[jb, c], c, 2, ta, tb, tc, td, n_a, n_b)
+    else:
+        for c in range(kc):
+            open_ += _count_single(acc[c] + wa * z32[ja, c] + wb * z32[jb, c], c, 1, ta, tb, tc, td, n_a, n_b)
+    return open_
+
+
+@numba.njit(cache=True)
+def _settle_exactly(zc, z32, rows, q, wpad, w32, cpad, equal, n_complete, tails, ta, tb, tc, td,
+                    lower, upper, mid, dist, n_a, n_b):
+    """The counts the single-precision pass left open for permutation ``q``: the column's single sum again (the
+    same value: products added in draw order), and where it is too close to a threshold, the double-precision
+    sum of :func:`_column_sum` (the value the double-precision kernels compute) decides."""
+    for c in range(n_complete):
+        s = np.float32(0.0)
+        for t in range(cpad):
+            s = s + w32[t] * z32[rows[t, q], c]
+        if tails == 2:
+            sure = (s >= ta[c]) | (s <= tc[c])
+            if not sure and ((s >= tb[c]) | (s <= td[c])):
+                sv = _column_sum(zc[:, c], rows, q, wpad, cpad, equal)
+                n_a[c] += abs(sv - mid[c]) >= dist[c]
+            continue
+        if s >= tb[c] and not s >= ta[c]:
+            n_a[c] += _column_sum(zc[:, c], rows, q, wpad, cpad, equal) >= lower[c]
+        if s <= td[c] and not s <= tc[c]:
+            n_b[c] += _column_sum(zc[:, c], rows, q, wpad, cpad, equal) <= upper[c]
+
 
 
 @numba.njit(cache=True, parallel=True)

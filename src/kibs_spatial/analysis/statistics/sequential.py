@@ -55,6 +55,7 @@ from .permutation import (
     LANES,
     PREFETCH_BYTES,
     _block_candidates,
+    _column_sum,
     _draw_new,
     _equal_rows,
     _final_rows,
@@ -211,43 +212,6 @@ def _unit_settled(i, need, hit_ge, hit_le, hit_far):
         if not _cell_settled(i, c, need, hit_ge, hit_le, hit_far):
             return False
     return True
-
-
-@numba.njit(cache=True, inline="always")
-def _column_sum(col, rows, q, w, cpad, equal):
-    """The simulated sum of one column (values ``col``, row ``n`` = 0) for permutation ``q`` of the block,
-    with the expressions of ``permutation._equal_rows`` / ``_partial_rows`` + ``_final_rows`` for that
-    column, in the same order: the same floating-point value."""
-    if equal and cpad <= 6:
-        wt = w[0]
-        if cpad == 6:
-            return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]] + col[rows[4, q]]
-                         + col[rows[5, q]])
-        if cpad == 4:
-            return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]])
-        return wt * (col[rows[0, q]] + col[rows[1, q]])
-    acc = 0.0
-    t = 0
-    while cpad - t > 6:
-        za, zb, zc_, zd = col[rows[t, q]], col[rows[t + 1, q]], col[rows[t + 2, q]], col[rows[t + 3, q]]
-        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
-        if t == 0:
-            acc = wa * za + wb * zb + wc * zc_ + wd * zd
-        else:
-            acc = (acc + wa * za + wb * zb + wc * zc_ + wd * zd)
-        t += 4
-    r = cpad - t
-    za, zb = col[rows[t, q]], col[rows[t + 1, q]]
-    wa, wb = w[t], w[t + 1]
-    if r == 6:
-        zc_, zd, ze, zf = col[rows[t + 2, q]], col[rows[t + 3, q]], col[rows[t + 4, q]], col[rows[t + 5, q]]
-        wc, wd, we, wf = w[t + 2], w[t + 3], w[t + 4], w[t + 5]
-        return acc + wa * za + wb * zb + wc * zc_ + wd * zd + we * ze + wf * zf
-    if r == 4:
-        zc_, zd = col[rows[t + 2, q]], col[rows[t + 3, q]]
-        wc, wd = w[t + 2], w[t + 3]
-        return acc + wa * za + wb * zb + wc * zc_ + wd * zd
-    return acc + wa * za + wb * zb
 
 
 @numba.njit(cache=True, inline="always")
