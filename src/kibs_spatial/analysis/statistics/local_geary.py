@@ -121,10 +121,11 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     x = _as_matrix(values, graph.n, "values")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
     moments = column_moments(graph, x)
-    defined = np.column_stack([m.cell_defined(graph) for m in moments])
-    z = np.column_stack([m.dev / np.sqrt(m.m2) if m.defined else np.full(graph.n, np.nan) for m in moments])
+    defined = moments.cell_defined(graph)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(moments.defined, moments.dev / np.sqrt(moments.m2), np.nan)
     matrix = graph.matrix()
-    c, expected, variance, lag = _statistic(matrix, z, defined, np.array([m.n_valid for m in moments]))
+    c, expected, variance, lag = _statistic(matrix, z, defined, moments.n_valid)
     with np.errstate(divide="ignore", invalid="ignore"):
         zscore = (c - expected) / np.sqrt(variance)
     if settings.permutations == 0:
@@ -137,7 +138,7 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     return LocalGearyResults(
         c=c, expected=expected, z=zscore, p=p, q=q,
         cl=geary_categories(z, lag, c, expected, q, settings.alpha, isolated, undefined), lag=lag,
-        n_valid=np.array([m.n_valid for m in moments]), settings=settings, id_order=list(w.id_order),
+        n_valid=moments.n_valid, settings=settings, id_order=list(w.id_order),
     )
 
 
