@@ -131,7 +131,7 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     if settings.permutations == 0:
         p = normal_pvalues(zscore, settings.alternative)
     else:
-        p = _pseudo_p(graph, z, defined, c, expected, settings, n_jobs, progress)
+        p = _pseudo_p(graph, z, moments.k_valid, defined, c, expected, settings, n_jobs, progress)
     p = np.where(defined, p, np.nan)
     q = _adjust(p, settings)
     isolated, undefined = _no_test_masks(graph, defined)
@@ -186,10 +186,9 @@ def _statistic(matrix, z, defined, n_valid):
     return c * mask, expected * mask, variance * mask, lag * mask
 
 
-def _pseudo_p(graph, z, defined, c, expected, settings: InferenceSettings, n_jobs, progress) -> np.ndarray:
+def _pseudo_p(graph, z, k_valid, defined, c, expected, settings: InferenceSettings, n_jobs,
+              progress) -> np.ndarray:
     n, k = z.shape
-    k_valid = np.column_stack([np.rint((graph.matrix() != 0).astype(float) @ (~np.isnan(z[:, col])).astype(float))
-                               for col in range(k)]).astype(np.int64)
     k_valid = np.ascontiguousarray(np.where(defined, k_valid, 0))
     observed = np.ascontiguousarray(np.nan_to_num(c))
     centre = np.ascontiguousarray(np.nan_to_num(expected))
