@@ -55,6 +55,7 @@ def reference_sequential(w, x, permutations, seed, h):
     permutation)): the first k_i drawn units with a value in the column, weights in CSR order."""
     graph = graph_from_w(w)
     moments = column_moments(graph, x)
+    defined, valid, dev = moments.cell_defined(graph), moments.valid, moments.dev
     n, k = x.shape
     p = np.full((n, k), np.nan)
     draws = np.zeros((n, k), dtype=np.int64)
@@ -63,13 +64,13 @@ def reference_sequential(w, x, permutations, seed, h):
         if hi == lo:
             continue
         sequences = [random_units(np.uint64(seed), i, q, n, n - 1) for q in range(permutations)]
-        for c, m in enumerate(moments):
-            if not m.cell_defined(graph)[i]:
+        for c in range(k):
+            if not defined[i, c]:
                 continue
-            valid_nb = [e for e in range(lo, hi) if m.valid[graph.indices[e]]]
+            valid_nb = [e for e in range(lo, hi) if valid[graph.indices[e], c]]
             wts = graph.data[valid_nb]
-            obs, tol = m.lag_sum[i], 1e-10 * m.weight_sum[i] * np.nanmax(np.abs(m.dev))
-            sims = np.array([wts @ m.dev[[j for j in seq if m.valid[j]][: len(wts)]] for seq in sequences])
+            obs, tol = moments.lag_sum[i, c], 1e-10 * moments.weight_sum[i, c] * np.nanmax(np.abs(dev[:, c]))
+            sims = np.array([wts @ dev[[j for j in seq if valid[j, c]][: len(wts)], c] for seq in sequences])
             ge, le = np.cumsum(sims >= obs - tol), np.cumsum(sims <= obs + tol)
             at = [int(np.argmax(t == h)) + 1 if t[-1] >= h else 0 for t in (ge, le)]
             tails = [h / a if a else (1 + t[-1]) / (permutations + 1) for a, t in zip(at, (ge, le))]
@@ -112,8 +113,8 @@ def test_stopped_counts_are_a_prefix_of_the_full_run(alternative):
     x[::11, 9] = np.nan
     graph = graph_from_w(w)
     moments = column_moments(graph, x)
-    defined = np.column_stack([m.cell_defined(graph) for m in moments])
-    focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in moments])
+    defined = moments.cell_defined(graph)
+    focal = np.sign(np.nan_to_num(moments.dev))
     need = needed_tails(alternative, focal, defined)
     h = 7
     counts, hits = permutation_counts(graph, moments, defined, 400, 11, None, None, alternative, sequential=h,

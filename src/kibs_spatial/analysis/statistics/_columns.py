@@ -8,7 +8,7 @@ row-standardises over them, i.e. the weights are renormalised).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -17,46 +17,55 @@ from ._graph import Graph
 
 @dataclass(frozen=True)
 class ColumnMoments:
-    """Sums over the non-missing units of one column.
+    """Sums over the non-missing units of every column of ``x`` (``n`` units, ``k`` columns).
 
     Attributes
     ----------
-    valid : (n,) bool, value present.
-    n_valid : int, number of units with a value.
-    mean : float, mean of the values present.
-    dev : (n,) float, ``x - mean``, NaN where missing.
-    m2 : float, ``sum(dev**2) / n_valid``.
-    weight_sum : (n,) float, ``W_i = sum_j w_ij`` over neighbours with a value.
-    weight_sq : (n,) float, ``S1_i = sum_j w_ij**2`` over neighbours with a value.
-    lag_sum : (n,) float, ``sum_j w_ij dev_j`` over neighbours with a value.
-    k_valid : (n,) int, number of neighbours with a value.
-    defined : bool, the column has at least 3 values and a positive variance.
+    valid : (n, k) bool, value present.
+    n_valid : (k,) int, number of units with a value.
+    mean : (k,) float, mean of the values present.
+    dev : (n, k) float, ``x - mean``, NaN where missing.
+    m2 : (k,) float, ``sum(dev**2) / n_valid``.
+    weight_sum : (n, k) float, ``W_i = sum_j w_ij`` over neighbours with a value.
+    weight_sq : (n, k) float, ``S1_i = sum_j w_ij**2`` over neighbours with a value.
+    lag_sum : (n, k) float, ``sum_j w_ij dev_j`` over neighbours with a value.
+    k_valid : (n, k) int64, number of neighbours with a value.
+    defined : (k,) bool, the column has at least 3 values and a positive variance.
     """
 
     valid: np.ndarray
-    n_valid: int
-    mean: float
+    n_valid: np.ndarray
+    mean: np.ndarray
     dev: np.ndarray
-    m2: float
+    m2: np.ndarray
     weight_sum: np.ndarray
     weight_sq: np.ndarray
     lag_sum: np.ndarray
     k_valid: np.ndarray
-    defined: bool
+    defined: np.ndarray
+
+    def columns(self, index: np.ndarray) -> ColumnMoments:
+        """The moments of the columns ``index`` (an index array), in that order; C-contiguous copies."""
+        return ColumnMoments(**{f.name: np.take(getattr(self, f.name), index, axis=-1) for f in fields(self)})
 
     def cell_defined(self, graph: Graph) -> np.ndarray:
-        """Units that get a statistic: value present, not an island, a neighbour with a value."""
-        return self.defined & self.valid & ~graph.islands & (self.k_valid > 0)
+        """``(n, k)`` cells that get a statistic: value present, not an island, a neighbour with a value."""
+        return self.defined & self.valid & ~graph.islands[:, None] & (self.k_valid > 0)
 
     def permutation_centre(self) -> np.ndarray:
-        """Exact mean of the simulated ``sum_j w_ij dev_(j)`` under conditional permutation."""
-        others = (np.nansum(self.dev) - self.dev) / max(self.n_valid - 1, 1)
+        """Exact mean of the simulated ``sum_j w_ij dev_(j)`` under conditional permutation:
+        ``W_i (sum_j dev_j - dev_i) / max(n_valid - 1, 1)``."""
+        total = np.array([np.nansum(self.dev[:, c]) for c in range(self.dev.shape[1])])
+        others = (total - self.dev) / np.maximum(self.n_valid - 1, 1)
         return self.weight_sum * others
 
 
-def column_moments(graph: Graph, x: np.ndarray) -> list[ColumnMoments]:
+def column_moments(graph: Graph, x: np.ndarray) -> ColumnMoments:
     """Moments of every column of ``x`` (``(n,)`` or ``(n, k)``, NaN = missing) on the graph,
-    the neighbour sums of all columns in one sparse product each."""
+    the neighbour sums of all columns in one sparse product each.
+
+    The mean and ``m2`` are summed column by column over the values present (numpy's pairwise sum
+    of each column), not with ``sum(axis=0)``, whose different order of additions changes the last bits."""
     x = np.asarray(x, dtype=np.float64).reshape(graph.n, -1)
     valid = ~np.isnan(x)
     n_valid = valid.sum(axis=0)
@@ -68,22 +77,15 @@ def column_moments(graph: Graph, x: np.ndarray) -> list[ColumnMoments]:
     v = valid.astype(np.float64)
     binary = mat.copy()
     binary.data[:] = 1.0
-    weight_sum = mat @ v
-    weight_sq = mat.multiply(mat) @ v
-    lag_sum = mat @ np.where(valid, dev, 0.0)
-    k_valid = np.rint(binary @ v).astype(np.int64)
-    return [
-        ColumnMoments(
-            valid=valid[:, c],
-            n_valid=int(n_valid[c]),
-            mean=float(mean[c]),
-            dev=dev[:, c],
-            m2=float(m2[c]),
-            weight_sum=weight_sum[:, c],
-            weight_sq=weight_sq[:, c],
-            lag_sum=lag_sum[:, c],
-            k_valid=k_valid[:, c],
-            defined=bool(n_valid[c] >= 3 and m2[c] > 0),
-        )
-        for c in range(x.shape[1])
-    ]
+    return ColumnMoments(
+        valid=valid,
+        n_valid=n_valid,
+        mean=mean,
+        dev=dev,
+        m2=m2,
+        weight_sum=mat @ v,
+        weight_sq=mat.multiply(mat) @ v,
+        lag_sum=mat @ np.where(valid, dev, 0.0),
+        k_valid=np.rint(binary @ v).astype(np.int64),
+        defined=(n_valid >= 3) & (m2 > 0),
+    )

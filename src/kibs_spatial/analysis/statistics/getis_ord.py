@@ -37,22 +37,21 @@ from ._columns import ColumnMoments
 
 
 @dataclass(frozen=True)
-class GetisOrdColumn:
-    """Gi or Gi* for one column (NaN where not defined)."""
+class GetisOrdResult:
+    """Gi or Gi*, ``(n, k)`` arrays (NaN where not defined)."""
 
     g: np.ndarray
     z: np.ndarray
 
 
-def getis_ord_column(
-    mom: ColumnMoments, self_weight: np.ndarray, defined: np.ndarray, star: bool = True
-) -> GetisOrdColumn:
-    """Local G statistic and its Ord-Getis z-score; computed on deviations for precision."""
+def getis_ord(mom: ColumnMoments, self_weight: np.ndarray, defined: np.ndarray, star: bool = True) -> GetisOrdResult:
+    """Local G statistic and its Ord-Getis z-score of every column, ``self_weight`` ``(n,)``;
+    computed on deviations for precision."""
     n, dev = mom.n_valid, mom.dev
     total = mom.mean * n
     with np.errstate(divide="ignore", invalid="ignore"):
         if star:
-            d = self_weight
+            d = self_weight[:, None]
             s_dev = mom.lag_sum + d * dev
             wsum = mom.weight_sum + d
             s1 = mom.weight_sq + d**2
@@ -67,4 +66,4 @@ def getis_ord_column(
             g = (mom.lag_sum + wsum * mom.mean) / (total - (dev + mom.mean))
         z = numerator / np.sqrt(var * (m * s1 - wsum**2) / (m - 1))
     nan = np.where(defined, 1.0, np.nan)
-    return GetisOrdColumn(g=g * nan, z=z * nan)
+    return GetisOrdResult(g=g * nan, z=z * nan)

@@ -121,7 +121,7 @@ def numba_threads(n_jobs: int | None):
 
 def permutation_counts(
     graph: Graph,
-    moments: list[ColumnMoments],
+    moments: ColumnMoments,
     defined: np.ndarray,
     permutations: int,
     seed: int,
@@ -143,22 +143,20 @@ def permutation_counts(
     holds the tails each cell needs (``sequential.needed_tails``). Returns ``(counts, hits)`` then,
     ``hits = (L_ge, L_le, L_far)``: the draw of each tail's ``h``-th exceedance (0: fewer than ``h``).
     """
-    n, k = graph.n, len(moments)
+    n, k = moments.valid.shape
     if n < 2:  # no unit has a neighbour to draw
         empty = np.zeros((n, k), dtype=np.int64)
         counts = empty, empty.copy(), empty.copy()
         return (counts, tuple(a.copy() for a in counts)) if sequential > 0 else counts
-    complete = np.array([bool(m.valid.all()) for m in moments])
+    complete = moments.valid.all(axis=0)
     order = np.concatenate([np.flatnonzero(complete), np.flatnonzero(~complete)])
-    mom = [moments[c] for c in order]
-    z = np.ascontiguousarray(np.column_stack([m.dev for m in mom]))
-    observed = np.ascontiguousarray(np.column_stack([m.lag_sum for m in mom]))
-    centre = np.ascontiguousarray(np.column_stack([m.permutation_centre() for m in mom]))
-    scale = np.array([np.nanmax(np.abs(m.dev)) if m.n_valid else 0.0 for m in mom])
-    weight_sum = np.column_stack([m.weight_sum for m in mom])
-    tol = np.ascontiguousarray(TIE_TOLERANCE * weight_sum * scale[None, :])
-    k_valid = np.column_stack([m.k_valid for m in mom])
-    k_valid = np.ascontiguousarray(np.where(defined[:, order], k_valid, 0).astype(np.int64))
+    mom = moments.columns(order)
+    z = np.ascontiguousarray(mom.dev)
+    observed = np.ascontiguousarray(mom.lag_sum)
+    centre = np.ascontiguousarray(mom.permutation_centre())
+    scale = np.abs(np.where(mom.valid, mom.dev, 0.0)).max(axis=0)  # largest |dev| of each column, 0 if empty
+    tol = np.ascontiguousarray(TIE_TOLERANCE * mom.weight_sum * scale)
+    k_valid = np.ascontiguousarray(np.where(defined[:, order], mom.k_valid, 0).astype(np.int64))
     n_complete = int(complete.sum())
     lanes = permutation.LANES
     kc = -(-n_complete // lanes) * lanes

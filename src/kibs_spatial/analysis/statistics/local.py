@@ -16,7 +16,7 @@ from ...fields import LOCAL_FIELDS
 from ._columns import ColumnMoments, column_moments
 from ._graph import Graph, graph_from_w
 from .categories import gi_bins, lisa_categories
-from .getis_ord import getis_ord_column
+from .getis_ord import getis_ord
 from .inference import (
     DEFAULT_SEED,
     check_alternative,
@@ -24,7 +24,7 @@ from .inference import (
     permutation_counts,
     pseudo_pvalues,
 )
-from .local_moran import bivariate_moran_column, local_moran_column
+from .local_moran import bivariate_moran, local_moran
 from .multiple_testing import METHODS, adjust_pvalues
 
 FDR_SCOPES = ("column", "all")
@@ -203,35 +203,30 @@ def local_statistics(
     x = _as_matrix(values, graph.n, "values")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha, sequential)
     moments = column_moments(graph, x)
-    defined = np.column_stack([m.cell_defined(graph) for m in moments])
-    self_weight = graph.self_weights()
-    lisa = [local_moran_column(m, defined[:, c]) for c, m in enumerate(moments)]
-    gi = [getis_ord_column(m, self_weight, defined[:, c], star) for c, m in enumerate(moments)]
-    lisa_z = _stack(lisa, "z")
-    gi_z = _stack(gi, "z")
-    focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in moments])
+    defined = moments.cell_defined(graph)
+    lisa = local_moran(moments, defined)
+    gi = getis_ord(moments, graph.self_weights(), defined, star)
+    focal = np.sign(np.nan_to_num(moments.dev))
     draws = []
     lisa_p, gi_p = _local_pvalues(
-        graph, moments, defined, settings, focal, (lisa_z, gi_z), n_jobs, progress, draws=draws
+        graph, moments, defined, settings, focal, (lisa.z, gi.z), n_jobs, progress, draws=draws
     )
     lisa_q = _adjust(lisa_p, settings)
     gi_q = _adjust(gi_p, settings)
     isolated, undefined = _no_test_masks(graph, defined)
-    dev = np.column_stack([m.dev for m in moments])
-    lisa_lag = _stack(lisa, "lag")
     return LocalResults(
-        lisa_i=_stack(lisa, "i"),
-        lisa_z=lisa_z,
+        lisa_i=lisa.i,
+        lisa_z=lisa.z,
         lisa_p=lisa_p,
         lisa_q=lisa_q,
-        lisa_cl=lisa_categories(dev, lisa_lag, lisa_q, settings.alpha, isolated, undefined),
-        lisa_lag=lisa_lag,
-        gi_g=_stack(gi, "g"),
-        gi_z=gi_z,
+        lisa_cl=lisa_categories(moments.dev, lisa.lag, lisa_q, settings.alpha, isolated, undefined),
+        lisa_lag=lisa.lag,
+        gi_g=gi.g,
+        gi_z=gi.z,
         gi_p=gi_p,
         gi_q=gi_q,
-        gi_bin=gi_bins(gi_z, gi_q),
-        n_valid=np.array([m.n_valid for m in moments]),
+        gi_bin=gi_bins(gi.z, gi_q),
+        n_valid=moments.n_valid,
         settings=settings,
         star=bool(star),
         id_order=list(w.id_order),
@@ -266,32 +261,28 @@ def bivariate_local_moran(
         raise InputError(f"x has shape {xm.shape} but y has {ym.shape}; pair them column by column")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
     both = ~np.isnan(xm) & ~np.isnan(ym)
-    k = xm.shape[1]
     mom_x = column_moments(graph, np.where(both, xm, np.nan))
     mom_y = column_moments(graph, np.where(both, ym, np.nan))
-    defined = np.column_stack([mom_x[c].cell_defined(graph) & mom_y[c].defined for c in range(k)])
-    cols = [bivariate_moran_column(mom_x[c], mom_y[c], defined[:, c]) for c in range(k)]
-    z = _stack(cols, "z")
-    focal = np.column_stack([np.sign(np.nan_to_num(m.dev)) for m in mom_x])
-    (p,) = _local_pvalues(graph, mom_y, defined, settings, focal, (z,), n_jobs, progress, gi=False)
+    defined = mom_x.cell_defined(graph) & mom_y.defined
+    bv = bivariate_moran(mom_x, mom_y, defined)
+    focal = np.sign(np.nan_to_num(mom_x.dev))
+    (p,) = _local_pvalues(graph, mom_y, defined, settings, focal, (bv.z,), n_jobs, progress, gi=False)
     q = _adjust(p, settings)
     isolated, undefined = _no_test_masks(graph, defined)
-    lag = _stack(cols, "lag")
-    dev = np.column_stack([m.dev for m in mom_x])
     return BivariateLocalResults(
-        i=_stack(cols, "i"),
-        z=z,
+        i=bv.i,
+        z=bv.z,
         p=p,
         q=q,
-        cl=lisa_categories(dev, lag, q, settings.alpha, isolated, undefined),
-        lag=lag,
-        n_valid=np.array([m.n_valid for m in mom_x]),
+        cl=lisa_categories(mom_x.dev, bv.lag, q, settings.alpha, isolated, undefined),
+        lag=bv.lag,
+        n_valid=mom_x.n_valid,
         settings=settings,
         id_order=list(w.id_order),
     )
 
 
-def _local_pvalues(graph: Graph, moments: list[ColumnMoments], defined, settings,
+def _local_pvalues(graph: Graph, moments: ColumnMoments, defined, settings,
                    focal, zscores, n_jobs, progress, gi: bool = True, draws: list | None = None):
     """LISA p (direction = sign of the focal deviation) and, if ``gi``, Gi p (direction +1). With
     sequential p-values, the draws each cell used are appended to ``draws``."""
@@ -371,7 +362,3 @@ def _no_test_masks(graph, defined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(isolated, undefined)`` per unit and column: no neighbours, or no statistic otherwise."""
     islands = graph.islands[:, None]
     return np.repeat(islands, defined.shape[1], axis=1), ~defined & ~islands
-
-
-def _stack(columns, attr: str) -> np.ndarray:
-    return np.column_stack([getattr(c, attr) for c in columns])

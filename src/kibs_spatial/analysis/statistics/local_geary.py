@@ -121,23 +121,24 @@ def local_geary(w, values, permutations: int = 9999, seed: int = DEFAULT_SEED, a
     x = _as_matrix(values, graph.n, "values")
     settings = _settings(permutations, seed, alternative, fdr, fdr_scope, alpha)
     moments = column_moments(graph, x)
-    defined = np.column_stack([m.cell_defined(graph) for m in moments])
-    z = np.column_stack([m.dev / np.sqrt(m.m2) if m.defined else np.full(graph.n, np.nan) for m in moments])
+    defined = moments.cell_defined(graph)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(moments.defined, moments.dev / np.sqrt(moments.m2), np.nan)
     matrix = graph.matrix()
-    c, expected, variance, lag = _statistic(matrix, z, defined, np.array([m.n_valid for m in moments]))
+    c, expected, variance, lag = _statistic(matrix, z, defined, moments.n_valid)
     with np.errstate(divide="ignore", invalid="ignore"):
         zscore = (c - expected) / np.sqrt(variance)
     if settings.permutations == 0:
         p = normal_pvalues(zscore, settings.alternative)
     else:
-        p = _pseudo_p(graph, z, defined, c, expected, settings, n_jobs, progress)
+        p = _pseudo_p(graph, z, moments.k_valid, defined, c, expected, settings, n_jobs, progress)
     p = np.where(defined, p, np.nan)
     q = _adjust(p, settings)
     isolated, undefined = _no_test_masks(graph, defined)
     return LocalGearyResults(
         c=c, expected=expected, z=zscore, p=p, q=q,
         cl=geary_categories(z, lag, c, expected, q, settings.alpha, isolated, undefined), lag=lag,
-        n_valid=np.array([m.n_valid for m in moments]), settings=settings, id_order=list(w.id_order),
+        n_valid=moments.n_valid, settings=settings, id_order=list(w.id_order),
     )
 
 
@@ -185,10 +186,9 @@ def _statistic(matrix, z, defined, n_valid):
     return c * mask, expected * mask, variance * mask, lag * mask
 
 
-def _pseudo_p(graph, z, defined, c, expected, settings: InferenceSettings, n_jobs, progress) -> np.ndarray:
+def _pseudo_p(graph, z, k_valid, defined, c, expected, settings: InferenceSettings, n_jobs,
+              progress) -> np.ndarray:
     n, k = z.shape
-    k_valid = np.column_stack([np.rint((graph.matrix() != 0).astype(float) @ (~np.isnan(z[:, col])).astype(float))
-                               for col in range(k)]).astype(np.int64)
     k_valid = np.ascontiguousarray(np.where(defined, k_valid, 0))
     observed = np.ascontiguousarray(np.nan_to_num(c))
     centre = np.ascontiguousarray(np.nan_to_num(expected))

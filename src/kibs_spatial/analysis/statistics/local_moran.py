@@ -40,17 +40,17 @@ from ._columns import ColumnMoments
 
 
 @dataclass(frozen=True)
-class LocalMoranColumn:
-    """Analytic local Moran results for one column (NaN where not defined)."""
+class LocalMoranResult:
+    """Analytic local Moran results, ``(n, k)`` arrays (NaN where not defined)."""
 
     i: np.ndarray
     z: np.ndarray
     lag: np.ndarray
 
 
-def local_moran_column(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranColumn:
-    """Local Moran ``I_i``, conditional z and row-standardised lag of deviations."""
-    n, m2 = np.float64(mom.n_valid), mom.m2  # numpy float: a column with < 3 values gives NaN, masked below
+def local_moran(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
+    """Local Moran ``I_i``, conditional z and row-standardised lag of deviations of every column."""
+    n, m2 = mom.n_valid.astype(np.float64), mom.m2
     with np.errstate(divide="ignore", invalid="ignore"):
         lag = mom.lag_sum / mom.weight_sum
         zi = mom.dev
@@ -59,15 +59,15 @@ def local_moran_column(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranCol
         expected = -(zi**2) / ((n - 1) * m2)
         variance = (zi / m2) ** 2 * n / (n - 2) * (s1 - 1.0 / (n - 1)) * (m2 - zi**2 / (n - 1))
         z = (i_spdep - expected) / np.sqrt(variance)
+        i = i_spdep * (n - 1) / n
     nan = np.where(defined, 1.0, np.nan)
-    return LocalMoranColumn(i=i_spdep * (n - 1) / n * nan, z=z * nan, lag=lag * nan)
+    return LocalMoranResult(i=i * nan, z=z * nan, lag=lag * nan)
 
 
-def bivariate_moran_column(
-    mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndarray
-) -> LocalMoranColumn:
-    """Bivariate local Moran of ``x`` against the lag of ``y`` (both on the same units)."""
-    n = np.float64(mom_y.n_valid)
+def bivariate_moran(mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
+    """Bivariate local Moran of each column of ``x`` against the lag of the same column of ``y``
+    (both on the same units)."""
+    n = mom_y.n_valid.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         lag = mom_y.lag_sum / mom_y.weight_sum
         s1 = mom_y.weight_sq / mom_y.weight_sum**2
@@ -78,4 +78,4 @@ def bivariate_moran_column(
         z[mom_x.dev == 0] = np.nan
         i = (n - 1) / n * mom_x.dev * lag / np.sqrt(mom_x.m2 * mom_y.m2)
     nan = np.where(defined, 1.0, np.nan)
-    return LocalMoranColumn(i=i * nan, z=z * nan, lag=lag * nan)
+    return LocalMoranResult(i=i * nan, z=z * nan, lag=lag * nan)
