@@ -41,12 +41,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..defaults import GANGNAM_DEFAULT, RADII_DEFAULT
 from ..errors import InputError
 from .indicators import location_quotient
 from .sectors import Sector
 
-GANGNAM_DEFAULT = ("11680", "11650")
-RADII_DEFAULT = (10.0, 20.0, 50.0)
 DECAY_STEP_KM = 5.0
 TIE_TOLERANCE = 1e-9  # relative; permuted statistics this close to the observed one count as ties
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED
+from ..defaults import DEFAULT_PERMUTATIONS, DEFAULT_SEED, GANGNAM_DEFAULT, RADII_DEFAULT
 from .clusters import RulesConfig
-from .contrast import GANGNAM_DEFAULT, RADII_DEFAULT
 
 BUNDLED = "bundled"  # the 2013 layer, the name it had before a second vintage was bundled
 AUTO = "auto"
