@@ -51,3 +51,17 @@ def test_the_run_and_hotspots_modules_import_neither_libpysal_nor_scipy_stats():
     names = imported("import kibs_spatial.pipeline, kibs_spatial.hotspot_layer, kibs_spatial.outputs", packages=False)
     assert "kibs_spatial.pipeline" in names
     assert names.isdisjoint({"libpysal", "scipy.stats", "esda"}), sorted(names & {"libpysal", "scipy.stats", "esda"})
+
+
+def test_hotspots_imports_none_of_the_sector_run_modules():
+    """``kibs-spatial hotspots`` reads a layer and writes one: the sector tables, the Gangnam contrast and the
+    data join of ``run`` stay unimported (the result model loads them on first use)."""
+    names = imported("import kibs_spatial.hotspot_layer, kibs_spatial.outputs.hotspots", packages=False)
+    run_parts = {"kibs_spatial.analysis.contrast", "kibs_spatial.analysis.sectors", "kibs_spatial.analysis.counts",
+                 "kibs_spatial.io.join"}
+    assert "kibs_spatial.hotspot_layer" in names
+    assert names.isdisjoint(run_parts), sorted(names & run_parts)
+    loaded = subprocess.run([sys.executable, "-c", "import sys; from kibs_spatial.result import GangnamContrast, "
+                             "Sector, JoinReport; print(sorted(m for m in sys.modules if m.startswith('kibs')))"],
+                            capture_output=True, text=True, check=True).stdout
+    assert all(part in loaded for part in ("analysis.contrast", "analysis.sectors", "io.join")), loaded

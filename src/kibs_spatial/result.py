@@ -8,6 +8,7 @@ neutral :mod:`kibs_spatial.symbology` and :mod:`kibs_spatial.fields`).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,17 +17,31 @@ import geopandas as gpd
 import pandas as pd
 
 from .analysis.clusters import RulesConfig
-from .analysis.contrast import GangnamContrast, KindLQ
-from .analysis.counts import LocationCount, RunSummary, SectorCount
-from .analysis.periods import Period
-from .analysis.sectors import Sector
 from .analysis.settings import AnalysisConfig
 from .analysis.weights import ConnectivityReport, RegionWeights
-from .io.join import JoinReport
 
-if TYPE_CHECKING:  # libpysal and scikit-learn, a second to import, only when these results exist
+if TYPE_CHECKING:  # annotations only: the parts load on first use (_PARTS); emerging and robustness take a second
+    from .analysis.contrast import GangnamContrast, KindLQ
+    from .analysis.counts import LocationCount, RunSummary, SectorCount
     from .analysis.emerging import EmergingHotspots
+    from .analysis.periods import Period
     from .analysis.robustness import Robustness
+    from .analysis.sectors import Sector
+    from .io.join import JoinReport
+
+_PARTS = {  # the parts of a run's result, loaded on first use (kibs-spatial hotspots needs none of them)
+    "GangnamContrast": ".analysis.contrast", "KindLQ": ".analysis.contrast", "LocationCount": ".analysis.counts",
+    "RunSummary": ".analysis.counts", "SectorCount": ".analysis.counts", "Period": ".analysis.periods",
+    "Sector": ".analysis.sectors", "JoinReport": ".io.join", "Robustness": ".analysis.robustness",
+}
+
+
+def __getattr__(name: str):
+    if name in _PARTS:
+        value = getattr(importlib.import_module(_PARTS[name], __package__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AnalysisResult", "ConnectivityReport", "DataSource", "GangnamContrast", "HotspotResult", "JoinReport", "KindLQ",

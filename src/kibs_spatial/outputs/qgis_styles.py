@@ -31,11 +31,11 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyogrio
 
 from ..fields import describe
-from ..result import Sector
 from ..symbology import (
     EHSA_ENTRIES,
     GANGNAM_ENTRY,
@@ -50,6 +50,9 @@ from ..symbology import (
     LegendEntry,
 )
 from .tables import EMERGING_LAYER
+
+if TYPE_CHECKING:
+    from ..analysis.sectors import Sector
 
 QGIS_VERSION = "3.22.16-Białowieża"  # the QGIS the styles were checked with (Debian 12)
 OWNER = "kibs-spatial"
