@@ -39,8 +39,9 @@ are all affine, monotone functions of ``S`` once ``z_i`` is fixed, so the kernel
 counts, per unit and column, how many simulated sums are ``>=`` / ``<=`` the observed one
 and how many are at least as far from the exact permutation mean ``E[S]`` as the observed.
 
-Single-precision pass, exact counts: the pass over the complete columns reads a single-precision copy
-(half the memory traffic, which sets the pace of this pass), each column and each unit's weights scaled
+Single-precision pass, exact counts: when the complete columns exceed ``PREFETCH_BYTES`` in double
+precision, the pass over them reads a single-precision copy (half the memory traffic, which sets the
+pace there), each column and each unit's weights scaled
 by a power of two. Each threshold becomes an interval in single precision that contains every sum the
 single- and the double-precision arithmetic could disagree on (Higham's bound on a sum of products,
 doubled; see ``_single_bounds``). A sum outside it decides its count as the double-precision sum would;
@@ -222,6 +223,9 @@ def local_counts(
     zc : (n + 1, kc) float64, C-contiguous copy of the complete columns, zero-padded to
         ``kc`` columns (a multiple of ``LANES``), plus a last row of zeros (used to pad a
         draw to an even number of rows: adding ``0 * 0`` leaves a sum unchanged).
+    z32, col_scale : the complete columns in single precision, each scaled by its ``col_scale``
+        (a power of two), zero-padded to a multiple of ``SINGLE_LANES`` columns plus a zero row
+        (``inference._single_columns``); a single row of zeros: the pass reads ``zc``.
     k_valid : (n, k) int64, number of neighbours with a value; ``<= 0`` marks a cell
         without a test (its counts are meaningless and must be discarded by the caller).
     observed, centre, tol : (n, k) float64, observed weighted sum, its exact permutation
@@ -568,7 +572,7 @@ def _final_rows(zc, rows, q, w, t, r, acc, tails, mid, dist, lower, upper, n_far
 @numba.njit(cache=True, inline="always")
 def _column_sum(col, rows, q, w, cpad, equal):
     """The simulated sum of one column (values ``col``, row ``n`` = 0) for permutation ``q`` of the block,
-    with the expressions of ``permutation._equal_rows`` / ``_partial_rows`` + ``_final_rows`` for that
+    with the expressions of :func:`_equal_rows` / :func:`_partial_rows` + :func:`_final_rows` for that
     column, in the same order: the same floating-point value."""
     if equal and cpad <= 6:
         wt = w[0]
