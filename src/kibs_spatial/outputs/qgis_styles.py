@@ -52,7 +52,7 @@ from ..symbology import (
 from .tables import EMERGING_LAYER
 
 if TYPE_CHECKING:
-    from ..analysis.sectors import Sector
+    from ..result import Sector
 
 QGIS_VERSION = "3.22.16-Białowieża"  # the QGIS the styles were checked with (Debian 12)
 OWNER = "kibs-spatial"
