@@ -445,7 +445,7 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
         for q in range(nb):
             if q + AHEAD < nb:
                 _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
-            t = _partial_single(z32, rows, q, w32, cpad, acc32)
+            t = _partial_rows(z32, rows, q, w32, cpad, acc32)  # compiled for float32 here
             if _final_single(z32, rows, q, w32, t, cpad - t, acc32, tails, ta, tb, tc, td, n_a, n_b) > 0:
                 _settle_exactly(zc, z32, rows, q, wpad, w32, cpad, equal, n_complete, tails, ta, tb, tc, td,
                                 lower, upper, mid, dist, n_a, n_b)
@@ -639,24 +639,6 @@ def _single_bounds(wpad, card, col_scale, lower, upper, mid, dist, n_complete, t
         tb[c] = np.float32(hi - e_hi)  # s < tb: S < hi for sure
         tc[c] = np.float32(lo - e_lo)  # s <= tc: S <= lo for sure
         td[c] = np.float32(lo + e_lo)  # s > td: S > lo for sure
-
-
-@numba.njit(cache=True, inline="always")
-def _partial_single(z32, rows, q, w, cpad, acc):
-    """:func:`_partial_rows` in single precision."""
-    kc = acc.shape[0]
-    t = 0
-    while cpad - t > 6:
-        ja, jb, jc, jd = rows[t, q], rows[t + 1, q], rows[t + 2, q], rows[t + 3, q]
-        wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
-        if t == 0:
-            for c in range(kc):
-                acc[c] = wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-        else:
-            for c in range(kc):
-                acc[c] = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-        t += 4
-    return t
 
 
 @numba.njit(cache=True, inline="always")
