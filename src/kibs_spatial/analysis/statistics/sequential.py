@@ -56,11 +56,9 @@ from .permutation import (
     PREFETCH_BYTES,
     _block_candidates,
     _column_sum,
+    _count_rows,
     _draw_new,
-    _equal_rows,
-    _final_rows,
     _incomplete_sums,
-    _partial_rows,
     _prefetch_rows,
     _unit_thresholds,
     _valid_weights,
@@ -312,12 +310,7 @@ def _unit_sequential(i, seed, perm_start, perm_stop, mark_base, indptr, indices,
             for q in range(nb):
                 if prefetch and q + AHEAD < nb:
                     _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
-                if equal and cpad <= 6:
-                    _equal_rows(zc, rows, q, wpad[0], cpad, tails, mid, dist, lower, upper, blk_far, blk_ge, blk_le)
-                else:
-                    t = _partial_rows(zc, rows, q, wpad, cpad, acc)
-                    _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist, lower, upper,
-                                blk_far, blk_ge, blk_le)
+                _count_rows(zc, rows, q, wpad, cpad, equal, acc, tails, mid, dist, lower, upper, blk_far, blk_ge, blk_le)
             for c in range(n_complete):
                 m = need[i, c]
                 if m == 0:
