@@ -32,8 +32,8 @@ accepted and distinct) is recognised in a vectorised loop too, and only the rare
 permutations are drawn word by word — both give exactly the sequence defined above.
 
 The drawn values are paired with the weights of ``i``'s (non-missing) neighbours in CSR
-order, giving a simulated weighted sum ``S = sum_t w_t z_(t)`` (``w * sum_t z_(t)`` when all
-of ``i``'s weights equal ``w``, e.g. kNN or contiguity weights), computed for all complete
+order, giving a simulated weighted sum ``S = sum_t w_t z_(t)`` (``w * sum_t z_(t)`` when ``i`` has at
+most 6 neighbours, all weighted ``w``, e.g. kNN or contiguity weights), computed for all complete
 columns in one pass over a C-contiguous, 64-byte aligned, zero-padded copy of their values. Local Moran, Gi and Gi*
 are all affine, monotone functions of ``S`` once ``z_i`` is fixed, so the kernel only
 counts, per unit and column, how many simulated sums are ``>=`` / ``<=`` the observed one
