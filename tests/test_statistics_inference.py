@@ -197,6 +197,27 @@ def test_categories_follow_q_not_p():
     np.testing.assert_allclose(pooled.gi_q, adjust_pvalues(pooled.gi_p, "by"))
 
 
+def test_gi_q_is_adjusted_from_gi_p_where_it_differs_from_lisa_p():
+    """Two-sided LISA and Gi* p read the same counts, so equal p share their q; but a unit whose value is
+    exactly its column's mean has LISA p = 1 and an ordinary Gi* p, and then Gi* q comes from Gi* p."""
+    w = lattice_w(15, 15)
+    rng = np.random.default_rng(5)
+    column = [int(v) for v in rng.integers(0, 20, w.n)]
+    for j in w.neighbors[7]:
+        column[j] = 100  # a hot neighbourhood: Gi* p of unit 7 is small
+    column[7] = 0
+    column[8] += -sum(column) % (w.n - 1)
+    column[7] = sum(column) // (w.n - 1)  # the mean of all w.n values, exactly
+    values = np.column_stack([column, rng.normal(size=w.n)]).astype(float)
+    for fdr in ("none", "bh"):
+        res = local_statistics(w, values, permutations=199, seed=2, fdr=fdr)
+        assert res.lisa_p[7, 0] == 1.0 and res.gi_p[7, 0] <= 0.02
+        np.testing.assert_array_equal(res.lisa_p[:, 1], res.gi_p[:, 1])
+        for c in range(2):
+            np.testing.assert_array_equal(res.gi_q[:, c], adjust_pvalues(res.gi_p[:, c], fdr))
+            np.testing.assert_array_equal(res.lisa_q[:, c], adjust_pvalues(res.lisa_p[:, c], fdr))
+
+
 def test_analytic_mode_and_bivariate_permutation():
     w = lattice_w(10, 10)
     values = skewed_values(w.n, 2, 4)

@@ -55,7 +55,7 @@ class ColumnMoments:
     def permutation_centre(self) -> np.ndarray:
         """Exact mean of the simulated ``sum_j w_ij dev_(j)`` under conditional permutation:
         ``W_i (sum_j dev_j - dev_i) / max(n_valid - 1, 1)``."""
-        total = np.array([np.nansum(self.dev[:, c]) for c in range(self.dev.shape[1])])
+        total = column_sums(np.where(self.valid, self.dev, 0.0), np.ones_like(self.valid))
         others = (total - self.dev) / np.maximum(self.n_valid - 1, 1)
         return self.weight_sum * others
 
@@ -64,15 +64,14 @@ def column_moments(graph: Graph, x: np.ndarray) -> ColumnMoments:
     """Moments of every column of ``x`` (``(n,)`` or ``(n, k)``, NaN = missing) on the graph,
     the neighbour sums of all columns in one sparse product each.
 
-    The mean and ``m2`` are summed column by column over the values present (numpy's pairwise sum
-    of each column), not with ``sum(axis=0)``, whose different order of additions changes the last bits."""
+    The mean and ``m2`` are :func:`column_sums` over the values present, divided by their number."""
     x = np.asarray(x, dtype=np.float64).reshape(graph.n, -1)
     valid = ~np.isnan(x)
     n_valid = valid.sum(axis=0)
-    mean = np.array([x[valid[:, c], c].mean() if n_valid[c] else np.nan for c in range(x.shape[1])])
-    dev = x - mean
-    m2 = np.array([np.sum(dev[valid[:, c], c] ** 2) / n_valid[c] if n_valid[c] else np.nan
-                   for c in range(x.shape[1])])
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty column: NaN
+        mean = column_sums(x, valid) / n_valid
+        dev = x - mean
+        m2 = column_sums(dev**2, valid) / n_valid
     mat = graph.matrix()
     v = valid.astype(np.float64)
     binary = mat.copy()
@@ -89,3 +88,22 @@ def column_moments(graph: Graph, x: np.ndarray) -> ColumnMoments:
         k_valid=np.rint(binary @ v).astype(np.int64),
         defined=(n_valid >= 3) & (m2 > 0),
     )
+
+
+def column_sums(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Sum of each column of ``a`` over its ``valid`` rows, as numpy sums the column's values alone
+    (pairwise), not as ``sum(axis=0)`` adds them (row after row: other last bits). Complete columns are
+    summed together, as the rows of their transposed copy."""
+    out = np.empty(a.shape[1])
+    complete = valid.all(axis=0)
+    out[complete] = np.ascontiguousarray(a[:, complete].T).sum(axis=1)
+    for c in np.flatnonzero(~complete):
+        out[c] = a[valid[:, c], c].sum()
+    return out
+
+
+def blank_undefined(defined: np.ndarray, *arrays: np.ndarray) -> None:
+    """Set the cells that get no statistic (``~defined``) to NaN in place, in each of ``arrays``."""
+    undefined = ~defined
+    for a in arrays:
+        a[undefined] = np.nan

@@ -67,13 +67,15 @@ def graph_from_w(w) -> Graph:
         raise ValueError(f"weights matrix must be square, got {mat.shape}")
     if mat.nnz and (mat.data < 0).any():
         raise ValueError("negative spatial weights are not supported")
-    diagonal = mat.diagonal().copy()
-    mat.setdiag(0)
-    mat.eliminate_zeros()
-    mat.sort_indices()
+    mat.sum_duplicates()  # canonical: one sorted entry per (row, column)
+    diagonal = mat.diagonal()
+    rows = np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
+    off = (mat.indices != rows) & (mat.data != 0)  # what setdiag(0) + eliminate_zeros() keep, without their cost
+    indptr = np.zeros(mat.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[off], minlength=mat.shape[0]), out=indptr[1:])
     return Graph(
-        indptr=mat.indptr.astype(np.int64),
-        indices=mat.indices.astype(np.int64),
-        data=mat.data.astype(np.float64),
+        indptr=indptr,
+        indices=mat.indices[off].astype(np.int64),
+        data=mat.data[off],
         diagonal=diagonal,
     )

@@ -29,11 +29,9 @@ def lisa_categories(z_focal, lag, q, alpha, isolated, undefined) -> np.ndarray:
         ``HL``, ``ns``, ``isolated``, ``undefined``.
     """
     z_focal, lag, q = (np.asarray(a, dtype=float) for a in (z_focal, lag, q))
-    high_lag = lag > 0
-    # indices into LISA_CATEGORIES
-    code = np.where(z_focal > 0, np.where(high_lag, 0, 3), np.where(high_lag, 2, 1)).astype(np.int8)
-    with np.errstate(invalid="ignore"):
-        code[~(q <= alpha)] = 4
+    quadrant = 2 * (z_focal > 0).astype(np.int8) + (lag > 0)  # 0 low-low, 1 low-high, 2 high-low, 3 high-high
+    code = np.take(np.array([1, 2, 3, 0], dtype=np.int8), quadrant)  # indices into LISA_CATEGORIES
+    code[~(q <= alpha)] = 4  # NaN compares False: ns
     code[np.asarray(undefined, bool)] = 6
     code[np.asarray(isolated, bool)] = 5
     return np.array(LISA_CATEGORIES, dtype=object)[code]
@@ -52,8 +50,7 @@ def gi_bins(z, q) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     q = np.asarray(q, dtype=float)
     level = np.zeros(q.shape, dtype=np.int8)
-    with np.errstate(invalid="ignore"):
-        for threshold, value in reversed(GI_BIN_LEVELS):
-            level[q <= threshold] = value
-    sign = np.sign(np.nan_to_num(z)).astype(np.int8)
-    return (level * sign).astype(np.int8)
+    for threshold, _ in GI_BIN_LEVELS:  # 3 at q <= 0.01, 2 at <= 0.05, 1 at <= 0.10; NaN compares False
+        level += q <= threshold
+    sign = (z > 0).astype(np.int8) - (z < 0)
+    return level * sign

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._columns import ColumnMoments
+from ._columns import ColumnMoments, blank_undefined
 
 
 @dataclass(frozen=True)
@@ -65,5 +65,5 @@ def getis_ord(mom: ColumnMoments, self_weight: np.ndarray, defined: np.ndarray, 
             numerator = mom.lag_sum - wsum * others_mean
             g = (mom.lag_sum + wsum * mom.mean) / (total - (dev + mom.mean))
         z = numerator / np.sqrt(var * (m * s1 - wsum**2) / (m - 1))
-    nan = np.where(defined, 1.0, np.nan)
-    return GetisOrdResult(g=g * nan, z=z * nan)
+    blank_undefined(defined, g, z)
+    return GetisOrdResult(g=g, z=z)

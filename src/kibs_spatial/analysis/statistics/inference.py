@@ -150,13 +150,14 @@ def permutation_counts(
         return (counts, tuple(a.copy() for a in counts)) if sequential > 0 else counts
     complete = moments.valid.all(axis=0)
     order = np.concatenate([np.flatnonzero(complete), np.flatnonzero(~complete)])
-    mom = moments.columns(order)
+    in_order = bool((order == np.arange(k)).all())
+    mom = moments if in_order else moments.columns(order)
     z = np.ascontiguousarray(mom.dev)
     observed = np.ascontiguousarray(mom.lag_sum)
     centre = np.ascontiguousarray(mom.permutation_centre())
     scale = np.abs(np.where(mom.valid, mom.dev, 0.0)).max(axis=0)  # largest |dev| of each column, 0 if empty
     tol = np.ascontiguousarray(TIE_TOLERANCE * mom.weight_sum * scale)
-    k_valid = np.ascontiguousarray(np.where(defined[:, order], mom.k_valid, 0).astype(np.int64))
+    k_valid = np.ascontiguousarray(np.where(defined if in_order else defined[:, order], mom.k_valid, 0), np.int64)
     n_complete = int(complete.sum())
     lanes = permutation.LANES
     kc = -(-n_complete // lanes) * lanes
@@ -182,23 +183,24 @@ def permutation_counts(
         zt[:, :n] = z[:, :n_complete].T
     done = 0
     with numba_threads(n_jobs):
+        threads = numba.get_num_threads()
         for start, stop, p0, p1 in chunks(n, permutations, slices=1 if progress is None else 50):
             if sequential > 0:
                 if settled.all():
                     break
-                seq.sequential_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * numba.get_num_threads(),
+                seq.sequential_counts(start, stop, np.uint64(seed), p0, p1, *args, 8 * threads,
                                       int(sequential), wide_need, *hits, settled, zt)
             else:
-                permutation.local_counts(start, stop, np.uint64(seed), p0, p1, *single, 8 * numba.get_num_threads())
+                permutation.local_counts(start, stop, np.uint64(seed), p0, p1, *single, 8 * threads)
             done += (stop - start) * (p1 - p0)
             if progress is not None:
                 progress(done // permutations, n)
     if progress is not None and done < n * permutations:
         progress(n, n)
-    inverse = np.argsort(order)
-    counts = tuple(a[:, keep][:, inverse] for a in (ge, le, far))
+    columns = keep[np.argsort(order)]  # the kernel's column of each input column
+    counts = tuple(a[:, columns] for a in (ge, le, far))
     if sequential > 0:
-        return counts, tuple(a[:, keep][:, inverse] for a in hits)
+        return counts, tuple(a[:, columns] for a in hits)
     return counts
 
 

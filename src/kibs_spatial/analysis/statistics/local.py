@@ -212,7 +212,8 @@ def local_statistics(
         graph, moments, defined, settings, focal, (lisa.z, gi.z), n_jobs, progress, draws=draws
     )
     lisa_q = _adjust(lisa_p, settings)
-    gi_q = _adjust(gi_p, settings)
+    # equal p-values (two-sided tests read the same counts) give equal q-values
+    gi_q = lisa_q.copy() if np.array_equal(lisa_p, gi_p, equal_nan=True) else _adjust(gi_p, settings)
     isolated, undefined = _no_test_masks(graph, defined)
     return LocalResults(
         lisa_i=lisa.i,

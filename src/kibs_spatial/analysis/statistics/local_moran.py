@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._columns import ColumnMoments
+from ._columns import ColumnMoments, blank_undefined
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def local_moran(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
         variance = (zi / m2) ** 2 * n / (n - 2) * (s1 - 1.0 / (n - 1)) * (m2 - zi**2 / (n - 1))
         z = (i_spdep - expected) / np.sqrt(variance)
         i = i_spdep * (n - 1) / n
-    nan = np.where(defined, 1.0, np.nan)
-    return LocalMoranResult(i=i * nan, z=z * nan, lag=lag * nan)
+    blank_undefined(defined, i, z, lag)
+    return LocalMoranResult(i=i, z=z, lag=lag)
 
 
 def bivariate_moran(mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
@@ -77,5 +77,5 @@ def bivariate_moran(mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndar
         z = np.sign(mom_x.dev) * (lag - expected) / np.sqrt(variance)
         z[mom_x.dev == 0] = np.nan
         i = (n - 1) / n * mom_x.dev * lag / np.sqrt(mom_x.m2 * mom_y.m2)
-    nan = np.where(defined, 1.0, np.nan)
-    return LocalMoranResult(i=i * nan, z=z * nan, lag=lag * nan)
+    blank_undefined(defined, i, z, lag)
+    return LocalMoranResult(i=i, z=z, lag=lag)
