@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import libpysal
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from kibs_spatial.analysis.statistics._columns import column_moments
 from kibs_spatial.analysis.statistics._graph import graph_from_w
+from kibs_spatial.analysis.statistics.inference import unit_pieces
+from kibs_spatial.analysis.statistics.permutation import BLOCK
 
 
 def test_graph_drops_the_diagonal_and_zero_weights_as_scipy_does():
@@ -48,3 +51,33 @@ def test_column_moments_sum_each_column_as_numpy_sums_it_alone():
     np.testing.assert_array_equal(mom.permutation_centre(), expected)
     assert not np.array_equal(x[:, :9].sum(axis=0) / w.n, mean[:9])  # the order of the additions matters here
 
+
+@pytest.mark.parametrize("cost", [1e-9, 1e-6, 1e-3])  # seconds per unit-permutation: fast, slow, very slow
+def test_unit_pieces_cover_each_unit_and_permutation_once_in_pieces_of_about_a_chunk(cost):
+    """Every (unit, permutation) once; a range of units runs all its permutations before the next range,
+    in one piece when they fit the chunk's time; no piece after the first takes much more than a chunk."""
+    units, permutations, blocks, seconds = 5_000, 999, 16, 0.1
+    now = [0.0]
+    covered = np.zeros((units, permutations), dtype=np.int64)
+    pieces = []
+    for u0, u1, p0, p1 in unit_pieces(units, permutations, blocks, seconds=seconds, clock=lambda: now[0]):
+        covered[u0:u1, p0:p1] += 1
+        now[0] += cost * (u1 - u0) * (p1 - p0)  # running the piece
+        pieces.append((u0, u1, p0, p1))
+    assert (covered == 1).all()
+    assert pieces[0] == (0, blocks, 0, BLOCK)
+    assert [u0 for u0, *_ in pieces] == sorted(u0 for u0, *_ in pieces)  # one range after the other
+    assert all(cost * (u1 - u0) * (p1 - p0) <= 1.01 * max(seconds, cost * blocks * BLOCK)
+               for u0, u1, p0, p1 in pieces[1:])
+    ranges = {(u0, u1) for u0, u1, *_ in pieces}
+    if cost * blocks * permutations <= seconds:  # whole ranges fit a chunk: each runs in one piece
+        assert len(pieces) == len(ranges) + 1  # (the first range: the measuring piece, then the rest)
+        assert all(u1 - u0 >= min(units - u0, int(seconds / cost / permutations)) for u0, u1, *_ in pieces[2:])
+    else:  # ranges of the fewest units, their permutations cut into blocks of draws
+        assert all(u1 - u0 == blocks and (p1 - p0) % BLOCK in (0, permutations % BLOCK)
+                   for u0, u1, p0, p1 in pieces[:-1] if u1 < units)
+
+
+def test_unit_pieces_leave_a_progress_bar_its_steps():
+    pieces = list(unit_pieces(200, 499, 16, slices=50, clock=lambda: 0.0))
+    assert max(u1 - u0 for u0, u1, *_ in pieces) <= 4 and len(pieces) >= 50

@@ -97,6 +97,46 @@ def chunks(units: int, permutations: int, slices: int = 1, seconds: float | None
             unit_step = max(1, unit_step // 2)  # a very large layer: fewer units per piece as well
 
 
+def unit_pieces(units: int, permutations: int, blocks: int, slices: int = 1, seconds: float | None = None,
+                clock=time.perf_counter) -> Iterator[tuple[int, int, int, int]]:
+    """``(unit_start, unit_stop, perm_start, perm_stop)`` pieces covering ``units`` x ``permutations`` one
+    range of units after the other, each range running all its permutations before the next starts.
+
+    A unit's set-up in the kernel (its thresholds, weights and buffers) is paid once per piece it is in, so
+    a range is as many units as run all the permutations in about ``seconds`` (at least ``blocks``, the
+    kernel's parallel blocks, at most ``units / slices``, for a progress bar), and its permutations are cut
+    (into whole blocks of draws) only when even that is too long. The first piece, ``blocks`` units x one
+    block of draws, measures the cost of a unit-permutation; every piece measures it again.
+    """
+    seconds = CHUNK_SECONDS if seconds is None else seconds
+    block = permutation.BLOCK
+    most = max(1, -(-units // max(1, slices)))
+    least = max(1, min(units, blocks, most))
+    budget = None  # unit-permutations that run in about ``seconds``
+    u0 = 0
+    while u0 < units:
+        step = least if budget is None else int(min(most, max(least, budget // permutations)))
+        u1 = min(units, u0 + step)
+        perm_step = block if budget is None else _perm_step(budget, u1 - u0, permutations, block)
+        p0 = 0
+        while p0 < permutations:
+            p1 = min(permutations, p0 + perm_step)
+            started = clock()
+            yield u0, u1, p0, p1
+            budget = seconds * (u1 - u0) * (p1 - p0) / max(clock() - started, 1e-9)
+            perm_step = _perm_step(budget, u1 - u0, permutations, block)
+            p0 = p1
+        u0 = u1
+
+
+def _perm_step(budget: float, units: int, permutations: int, block: int) -> int:
+    """Permutations per piece of ``units`` units: all of them if they fit the ``budget`` of
+    unit-permutations, else whole blocks of draws (at least one)."""
+    if units * permutations <= budget:
+        return permutations
+    return max(block, int(budget / units) // block * block)
+
+
 def check_alternative(alternative: str) -> str:
     if alternative not in ALTERNATIVES:
         raise InputError(
@@ -184,7 +224,10 @@ def permutation_counts(
     done = 0
     with numba_threads(n_jobs):
         threads = numba.get_num_threads()
-        for start, stop, p0, p1 in chunks(n, permutations, slices=1 if progress is None else 50):
+        slices = 1 if progress is None else 50
+        pieces = (chunks(n, permutations, slices=slices) if sequential > 0  # all units step through the draws
+                  else unit_pieces(n, permutations, 8 * threads, slices=slices))
+        for start, stop, p0, p1 in pieces:
             if sequential > 0:
                 if settled.all():
                     break
