@@ -88,7 +88,7 @@ def _adjust_lines(p: np.ndarray, method: str) -> np.ndarray:
         else:
             rows = np.array(cols)[:, None]
             out[rows, mask] = _adjust_block(lines[rows, mask], method)
-    return out.T
+    return np.ascontiguousarray(out.T)
 
 
 def _adjust_block(lines: np.ndarray, method: str) -> np.ndarray:
