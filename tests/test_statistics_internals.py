@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from kibs_spatial.analysis.statistics import adjust_pvalues
 from kibs_spatial.analysis.statistics._columns import column_moments
 from kibs_spatial.analysis.statistics._graph import graph_from_w
 from kibs_spatial.analysis.statistics.inference import unit_pieces
@@ -81,3 +82,11 @@ def test_unit_pieces_cover_each_unit_and_permutation_once_in_pieces_of_about_a_c
 def test_unit_pieces_leave_a_progress_bar_its_steps():
     pieces = list(unit_pieces(200, 499, 16, slices=50, clock=lambda: 0.0))
     assert max(u1 - u0 for u0, u1, *_ in pieces) <= 4 and len(pieces) >= 50
+
+
+def test_adjusted_p_values_keep_the_layout_of_a_units_x_columns_matrix():
+    """q-values go on to numba kernels (emerging hot spots, robustness) compiled for C-contiguous arrays."""
+    p = np.random.default_rng(2).uniform(size=(40, 5))
+    p[::3, 1] = np.nan
+    for axis in (None, 0):
+        assert adjust_pvalues(p, "bh", axis=axis).flags.c_contiguous
