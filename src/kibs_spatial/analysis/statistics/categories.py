@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 LISA_CATEGORIES = ("HH", "LL", "LH", "HL", "ns", "isolated", "undefined")
-GI_BIN_LEVELS = ((0.01, 3), (0.05, 2), (0.10, 1))
+GI_BIN_THRESHOLDS = (0.01, 0.05, 0.10)
+"""A Gi* bin's level is the number of these its q is at or below: 3 at q <= 0.01, 2 at <= 0.05, 1 at <= 0.10."""
 
 
 def lisa_categories(z_focal, lag, q, alpha, isolated, undefined) -> np.ndarray:
@@ -50,7 +51,7 @@ def gi_bins(z, q) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     q = np.asarray(q, dtype=float)
     level = np.zeros(q.shape, dtype=np.int8)
-    for threshold, _ in GI_BIN_LEVELS:  # 3 at q <= 0.01, 2 at <= 0.05, 1 at <= 0.10; NaN compares False
-        level += q <= threshold
+    for threshold in GI_BIN_THRESHOLDS:
+        level += q <= threshold  # NaN compares False: level 0
     sign = (z > 0).astype(np.int8) - (z < 0)
     return level * sign
