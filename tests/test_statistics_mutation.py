@@ -125,22 +125,23 @@ def test_local_permutation_p_values_equal_a_brute_force_count_over_the_engines_d
     ``near_ties``: three integer levels with a jitter of 1e-8, above the tie tolerance (1e-10) but below what
     single precision resolves, so that many simulated sums lie too close to the observed one for a
     single-precision pass and the double-precision recount decides. ``single``: the kernel reads
-    the complete columns in single precision, as it does for tables larger than ``PREFETCH_BYTES``."""
+    the complete columns in single precision, as it does for tables larger than ``SINGLE_BYTES``."""
     from kibs_spatial.analysis.statistics import local_statistics, permutation
 
     if precision == "single":
-        monkeypatch.setattr(permutation, "PREFETCH_BYTES", 0)
+        monkeypatch.setattr(permutation, "SINGLE_BYTES", 0)
     from kibs_spatial.analysis.statistics._graph import graph_from_w
     from kibs_spatial.analysis.statistics.permutation import random_units
 
     n, perms, seed = 70, 99, 11
+    k = 37 if precision == "single" else 10  # single: 36 complete columns, two 32-column masks, one part-used
     w = _varied_knn_w(n, 5, binary)
     rng = np.random.default_rng(8)
     if values == "near_ties":
-        x = rng.integers(0, 3, size=(n, 10)) + 1e-8 * rng.random((n, 10))
+        x = rng.integers(0, 3, size=(n, k)) + 1e-8 * rng.random((n, k))
     else:
-        x = np.exp(rng.normal(size=(n, 10)))
-    x[rng.random(n) < 0.15, 9] = np.nan  # the last column has gaps
+        x = np.exp(rng.normal(size=(n, k)))
+    x[rng.random(n) < 0.15, k - 1] = np.nan  # the last column has gaps
     graph = graph_from_w(w)
     ge, le, far = (np.zeros(x.shape, dtype=np.int64) for _ in range(3))
     defined = np.zeros(x.shape, dtype=bool)

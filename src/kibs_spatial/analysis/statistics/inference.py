@@ -260,11 +260,11 @@ def _aligned_zeros(shape, align: int = 64, dtype=np.float64) -> np.ndarray:
 def _single_columns(zc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The complete columns in single precision for the kernel's column pass, each scaled by a power of two
     (exact) to ``max |z| < 1``, zero-padded to a multiple of ``SINGLE_LANES`` columns plus a zero row; and the
-    scales. Only for columns larger than ``PREFETCH_BYTES`` in double precision (the kernel reads a smaller
+    scales. Only for columns larger than ``SINGLE_BYTES`` in double precision (the kernel reads a smaller
     table from cache, where halving it does not pay): else one row of zeros, which tells the kernel so."""
     n, k = zc.shape
     lanes = permutation.SINGLE_LANES
-    if 8 * (n + 1) * -(-k // permutation.LANES) * permutation.LANES <= permutation.PREFETCH_BYTES:
+    if 8 * (n + 1) * -(-k // permutation.LANES) * permutation.LANES <= permutation.SINGLE_BYTES:
         return np.zeros((1, lanes), dtype=np.float32), np.ones(k)
     peak = np.abs(zc).max(axis=0) if n else np.zeros(k)
     col_scale = np.ldexp(1.0, -np.frexp(peak)[1])

@@ -39,15 +39,16 @@ are all affine, monotone functions of ``S`` once ``z_i`` is fixed, so the kernel
 counts, per unit and column, how many simulated sums are ``>=`` / ``<=`` the observed one
 and how many are at least as far from the exact permutation mean ``E[S]`` as the observed.
 
-Single-precision pass, exact counts: when the complete columns exceed ``PREFETCH_BYTES`` in double
+Single-precision pass, exact counts: when the complete columns exceed ``SINGLE_BYTES`` in double
 precision, the pass over them reads a single-precision copy (half the memory traffic, which sets the
-pace there), each column and each unit's weights scaled
+pace there, and twice the columns per vector), each column and each unit's weights scaled
 by a power of two. Each threshold becomes an interval in single precision that contains every sum the
 single- and the double-precision arithmetic could disagree on (Higham's bound on a sum of products,
 doubled; see ``_single_bounds``). A sum outside it decides its count as the double-precision sum would;
 for the rare permutation with a sum inside, the double-precision sum of ``_column_sum`` (the
 value the double-precision kernels compute) is formed and decides. The counts are therefore exactly
-those of a double-precision pass.
+those of a double-precision pass. This pass records its comparisons as bits of 32-column masks, which stay
+in vector registers, and adds the bits of a block of permutations up afterwards (``_add_bits``).
 """
 
 from __future__ import annotations
@@ -117,8 +118,10 @@ BLOCK = 64  # permutations whose draws are buffered before the pass over the col
 FAST_CARD = 16  # vectorised draw check up to this many neighbours (cost ~ card**2)
 LANES = 8  # the complete columns are zero-padded to a multiple of this (one AVX-512 vector)
 SINGLE_LANES = 16  # ... and their single-precision copy to a multiple of this
-PREFETCH_BYTES = 1 << 20  # complete columns larger than this (about a core's L2 cache) are read in single
-AHEAD = 1  # precision, with the rows of the permutation this far ahead fetched while one is summed
+SINGLE_BYTES = 1 << 18  # complete columns larger than this in double precision are read in single precision
+PREFETCH_BYTES = 1 << 20  # (sequential kernel) a table larger than this has its rows fetched ahead
+AHEAD = 1  # rows of the permutation this far ahead are fetched while one is summed (single-precision pass)
+BITS32 = np.uint32(1) << np.arange(32, dtype=np.uint32)  # bit c of a 32-column mask
 
 
 @intrinsic
@@ -395,6 +398,8 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
     rows = np.full((cpad, BLOCK), n, np.uint64)  # drawn units (unsigned: no negative-
     # index wraparound in the column pass); padding: the zero row
     fast = np.empty(BLOCK, np.bool_)
+    mask_a = np.empty(BLOCK, np.uint32)  # single-precision pass: the sure counts of a block, as bits
+    mask_b = np.empty(BLOCK, np.uint32)
     n_words = (card + 1) // 2 + 1  # 64-bit outputs precomputed per permutation
     keys = np.empty(BLOCK, np.uint64)
     cand = np.empty((2 * n_words, BLOCK), np.int64)
@@ -428,27 +433,32 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
                     n_ge[c] += s_inc[c] >= observed[i, cc] - tol[i, cc]
                     n_le[c] += s_inc[c] <= observed[i, cc] + tol[i, cc]
         # 3) complete columns: one fused pass per permutation (sums compared and counted, never stored); a table
-        #    larger than about a core's L2 cache is read in single precision (half the memory traffic) with its
-        #    rows for permutation q + AHEAD fetched from memory while permutation q is summed
+        #    larger than SINGLE_BYTES is read in single precision (half the memory traffic), 32 columns at a time,
+        #    with its rows for permutation q + AHEAD fetched while permutation q is summed
         if kc == 0:
             continue
         if not single:
             for q in range(nb):
                 _count_rows(zc, rows, q, wpad, cpad, equal, acc, tails, mid, dist, lower, upper, n_a, n_a, n_b)
             continue
-        for q in range(min(AHEAD, nb)):
-            _prefetch_rows(base, rows, q, cpad, row_bytes)
-        for q in range(nb):
-            if q + AHEAD < nb:
-                _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
-            if cpad == 8:
-                open_ = _single8(z32, rows, q, w32, tails, ta, tb, tc, td, n_a, n_b)
-            else:
-                t = _partial_rows(z32, rows, q, w32, cpad, acc32)  # compiled for float32 here
-                open_ = _final_single(z32, rows, q, w32, t, cpad - t, acc32, tails, ta, tb, tc, td, n_a, n_b)
-            if open_ > 0:
-                _settle_exactly(zc, z32, rows, q, wpad, w32, cpad, equal, n_complete, tails, ta, tb, tc, td,
-                                lower, upper, mid, dist, n_a, n_b)
+        for c0_ in range(0, ks, 32):  # 32 columns per mask
+            c0, c1 = np.uint64(c0_), np.uint64(min(ks, c0_ + 32))
+            live = np.uint32(0xFFFFFFFF if n_complete >= c0_ + 32 else (1 << max(0, n_complete - c0_)) - 1)
+            for q in range(min(AHEAD, nb) if c0_ == 0 else 0):
+                _prefetch_rows(base, rows, q, cpad, row_bytes)
+            for q in range(nb):
+                if c0_ == 0 and q + AHEAD < nb:
+                    _prefetch_rows(base, rows, q + AHEAD, cpad, row_bytes)
+                sure_a, maybe_a, sure_b, maybe_b = _single_masks(z32, rows, q, w32, cpad, acc32, tails, ta, tb, tc,
+                                                                 td, c0, c1)
+                mask_a[q], mask_b[q] = sure_a, sure_b
+                open_a, open_b = (sure_a ^ maybe_a) & live, (sure_b ^ maybe_b) & live
+                if open_a | open_b:
+                    _settle_open(zc, rows, q, wpad, cpad, equal, tails, open_a, open_b, c0, lower, upper, mid, dist,
+                                 n_a, n_b)
+            _add_bits(mask_a, nb, c0, c1, n_a)
+            if tails == 1:
+                _add_bits(mask_b, nb, c0, c1, n_b)
     for c in range(n_complete):
         if tails == 2:
             far[i, c] += n_a[c]
@@ -471,7 +481,7 @@ def _count_rows(zc, rows, q, wpad, cpad, equal, acc, tails, mid, dist, lower, up
     elif cpad == 8:
         _rows8(zc, rows, q, wpad, tails, mid, dist, lower, upper, n_far, n_ge, n_le)
     else:
-        t = _partial_rows(zc, rows, q, wpad, cpad, acc)
+        t = _partial_rows(zc, rows, q, wpad, cpad, acc, np.uint64(0), np.uint64(acc.shape[0]))
         _final_rows(zc, rows, q, wpad, t, cpad - t, acc, tails, mid, dist, lower, upper, n_far, n_ge, n_le)
 
 
@@ -538,20 +548,19 @@ def _rows8(zc, rows, q, w, tails, mid, dist, lower, upper, n_far, n_ge, n_le):
 
 
 @numba.njit(cache=True, inline="always")
-def _partial_rows(zc, rows, q, w, cpad, acc):
-    """Sum all but the last 2, 4 or 6 drawn rows into ``acc``, 4 rows per pass over the
-    columns, in draw order; returns the number of rows summed (``acc`` untouched, i.e. 0,
+def _partial_rows(zc, rows, q, w, cpad, acc, c0, c1):
+    """Sum all but the last 2, 4 or 6 drawn rows into ``acc`` (columns ``c0 .. c1 - 1``), 4 rows per pass
+    over the columns, in draw order; returns the number of rows summed (``acc`` untouched, i.e. 0,
     when none)."""
-    kc = acc.shape[0]
     t = 0
     while cpad - t > 6:
         ja, jb, jc, jd = rows[t, q], rows[t + 1, q], rows[t + 2, q], rows[t + 3, q]
         wa, wb, wc, wd = w[t], w[t + 1], w[t + 2], w[t + 3]
         if t == 0:
-            for c in range(kc):
+            for c in range(c0, c1):
                 acc[c] = wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c] + wd * zc[jd, c]
         else:
-            for c in range(kc):
+            for c in range(c0, c1):
                 acc[c] = (acc[c] + wa * zc[ja, c] + wb * zc[jb, c] + wc * zc[jc, c]
                           + wd * zc[jd, c])
         t += 4
@@ -614,7 +623,7 @@ def _column_sum(col, rows, q, w, cpad, equal):
         wt = w[0]
         if cpad == 6:
             return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]] + col[rows[4, q]]
-                         + col[rows[5, q]])
+                     + col[rows[5, q]])
         if cpad == 4:
             return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]])
         return wt * (col[rows[0, q]] + col[rows[1, q]])
@@ -678,104 +687,118 @@ def _single_bounds(wpad, card, col_scale, lower, upper, mid, dist, n_complete, t
 
 
 @numba.njit(cache=True, inline="always")
-def _count_single(s, c, tails, ta, tb, tc, td, n_a, n_b):
-    """Count what the single-precision sum ``s`` of column ``c`` decides: two tails, ``S >= hi`` or ``S <= lo``
-    into ``n_a``; one tail, ``S >= hi`` into ``n_a`` and ``S <= lo`` into ``n_b`` (thresholds of
-    :func:`_single_bounds`). Returns 1 if a count is left open, else 0."""
-    if tails == 2:
-        sure = (s >= ta[c]) | (s <= tc[c])
-        n_a[c] += sure
-        return np.int32(((s >= tb[c]) | (s <= td[c])) ^ sure)
-    sure_a, sure_b = s >= ta[c], s <= tc[c]
-    n_a[c] += sure_a
-    n_b[c] += sure_b
-    return np.int32(((s >= tb[c]) ^ sure_a) | ((s <= td[c]) ^ sure_b))
+def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
+    """The single-precision pass of permutation ``q`` over the complete columns ``c0 .. c1 - 1`` (at most 32): the
+    products added in draw order (the expressions of :func:`_rows8`, :func:`_partial_rows` + :func:`_final_rows`)
+    and compared with the thresholds of :func:`_single_bounds`. Returns four bit masks, bit ``c - c0`` for column
+    ``c``: ``S >= hi`` surely and possibly (two tails: ``S >= hi or S <= lo``), ``S <= lo`` surely and possibly.
+    A bit set in "possibly" but not in "surely" is a count left open.
 
-
-@numba.njit(cache=True, inline="always")
-def _final_single(z32, rows, q, w, t, r, acc, tails, ta, tb, tc, td, n_a, n_b):
-    """Add the last ``r`` (2, 4 or 6) rows to ``acc`` in single precision and count (:func:`_count_single`);
-    returns the number of columns with a count left open."""
-    kc = acc.shape[0]
-    open_ = np.int32(0)
+    Bits, not counts: the loop then stores nothing, so it needs no run-time check that its stores miss the rows
+    it reads, and the masks stay in vector registers (32-bit lanes, as many as the single-precision sums)."""
+    zero = np.uint32(0)
+    sa, pa, sb, pb = zero, zero, zero, zero
+    if cpad == 8:
+        ja, jb, jc, jd = rows[0, q], rows[1, q], rows[2, q], rows[3, q]
+        je, jf, jg, jh = rows[4, q], rows[5, q], rows[6, q], rows[7, q]
+        wa, wb, wc, wd, we, wf, wg, wh = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
+        if tails == 2:
+            for c in range(c0, c1):
+                s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                     + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
+                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+        else:
+            for c in range(c0, c1):
+                s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
+                     + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
+                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
+                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
+                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+        return sa, pa, sb, pb
+    t = _partial_rows(z32, rows, q, w, cpad, acc, c0, c1)  # compiled for float32 here
+    r = cpad - t
     ja, jb = rows[t, q], rows[t + 1, q]
     wa, wb = w[t], w[t + 1]
     if r == 6:
         jc, jd, je, jf = rows[t + 2, q], rows[t + 3, q], rows[t + 4, q], rows[t + 5, q]
         wc, wd, we, wf = w[t + 2], w[t + 3], w[t + 4], w[t + 5]
         if tails == 2:
-            for c in range(kc):
+            for c in range(c0, c1):
                 s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c])
-                open_ += _count_single(s, c, 2, ta, tb, tc, td, n_a, n_b)
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
+                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
         else:
-            for c in range(kc):
+            for c in range(c0, c1):
                 s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c])
-                open_ += _count_single(s, c, 1, ta, tb, tc, td, n_a, n_b)
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
+                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
+                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
+                pb = np.uint32(pb | (bit if s <= td[c] else zero))
     elif r == 4:
         jc, jd = rows[t + 2, q], rows[t + 3, q]
         wc, wd = w[t + 2], w[t + 3]
         if tails == 2:
-            for c in range(kc):
+            for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                open_ += _count_single(s, c, 2, ta, tb, tc, td, n_a, n_b)
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
+                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
         else:
-            for c in range(kc):
+            for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                open_ += _count_single(s, c, 1, ta, tb, tc, td, n_a, n_b)
-    elif tails == 2:
-        for c in range(kc):
-            open_ += _count_single(acc[c] + wa * z32[ja, c] + wb * z32[jb, c], c, 2, ta, tb, tc, td, n_a, n_b)
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
+                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
+                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
+                pb = np.uint32(pb | (bit if s <= td[c] else zero))
     else:
-        for c in range(kc):
-            open_ += _count_single(acc[c] + wa * z32[ja, c] + wb * z32[jb, c], c, 1, ta, tb, tc, td, n_a, n_b)
-    return open_
+        if tails == 2:
+            for c in range(c0, c1):
+                s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c]
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
+                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+        else:
+            for c in range(c0, c1):
+                s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c]
+                bit = BITS32[c - c0]
+                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
+                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
+                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
+                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+    return sa, pa, sb, pb
 
 
 @numba.njit(cache=True, inline="always")
-def _single8(z32, rows, q, w, tails, ta, tb, tc, td, n_a, n_b):
-    """:func:`_rows8` in single precision: the eight products added left to right in one pass and counted
-    (:func:`_count_single`); returns the number of columns with a count left open."""
-    kc = z32.shape[1]
-    open_ = np.int32(0)
-    ja, jb, jc, jd = rows[0, q], rows[1, q], rows[2, q], rows[3, q]
-    je, jf, jg, jh = rows[4, q], rows[5, q], rows[6, q], rows[7, q]
-    wa, wb, wc, wd, we, wf, wg, wh = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
-    if tails == 2:
-        for c in range(kc):
-            s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                 + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
-            open_ += _count_single(s, c, 2, ta, tb, tc, td, n_a, n_b)
-    else:
-        for c in range(kc):
-            s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                 + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
-            open_ += _count_single(s, c, 1, ta, tb, tc, td, n_a, n_b)
-    return open_
+def _add_bits(masks, nb, c0, c1, counts):
+    """``counts[c] +=`` how many of ``masks[:nb]`` have bit ``c - c0`` set."""
+    for c in range(c1 - c0):
+        total = np.uint64(0)
+        for q in range(nb):
+            total += (masks[q] >> c) & np.uint64(1)
+        counts[c0 + c] += total
 
 
 @numba.njit(cache=True)
-def _settle_exactly(zc, z32, rows, q, wpad, w32, cpad, equal, n_complete, tails, ta, tb, tc, td,
-                    lower, upper, mid, dist, n_a, n_b):
-    """The counts the single-precision pass left open for permutation ``q``: the column's single sum again (the
-    same value: products added in draw order), and where it is too close to a threshold, the double-precision
-    sum of :func:`_column_sum` (the value the double-precision kernels compute) decides."""
-    for c in range(n_complete):
-        s = np.float32(0.0)
-        for t in range(cpad):
-            s = s + w32[t] * z32[rows[t, q], c]
-        if tails == 2:
-            sure = (s >= ta[c]) | (s <= tc[c])
-            if not sure and ((s >= tb[c]) | (s <= td[c])):
-                sv = _column_sum(zc[:, c], rows, q, wpad, cpad, equal)
-                n_a[c] += abs(sv - mid[c]) >= dist[c]
-            continue
-        if s >= tb[c] and not s >= ta[c]:
-            n_a[c] += _column_sum(zc[:, c], rows, q, wpad, cpad, equal) >= lower[c]
-        if s <= td[c] and not s <= tc[c]:
+def _settle_open(zc, rows, q, wpad, cpad, equal, tails, open_a, open_b, c0, lower, upper, mid, dist, n_a, n_b):
+    """The counts the single-precision pass left open for permutation ``q`` (bit ``c - c0`` of ``open_a``: the
+    ``ge`` or two-tailed count of column ``c``, of ``open_b``: its ``le`` count): the double-precision sum of
+    :func:`_column_sum` (the value the double-precision pass computes) decides."""
+    for bit in range(32):
+        c = np.int64(c0) + bit
+        if (open_a >> np.uint32(bit)) & np.uint32(1):
+            sv = _column_sum(zc[:, c], rows, q, wpad, cpad, equal)
+            n_a[c] += (abs(sv - mid[c]) >= dist[c]) if tails == 2 else (sv >= lower[c])
+        if (open_b >> np.uint32(bit)) & np.uint32(1):
             n_b[c] += _column_sum(zc[:, c], rows, q, wpad, cpad, equal) <= upper[c]
-
 
 
 @numba.njit(cache=True, parallel=True)
