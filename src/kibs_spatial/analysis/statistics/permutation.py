@@ -687,6 +687,22 @@ def _single_bounds(wpad, card, col_scale, lower, upper, mid, dist, n_complete, t
 
 
 @numba.njit(cache=True, inline="always")
+def _mark_either(s, c, bit, ta, tb, tc, td, sa, pa):
+    """Two tails: ``bit`` into ``sa`` if ``s`` surely decides ``S >= hi or S <= lo``, into ``pa`` if possibly."""
+    zero = np.uint32(0)
+    return (np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero)),
+            np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero)))
+
+
+@numba.njit(cache=True, inline="always")
+def _mark_each(s, c, bit, ta, tb, tc, td, sa, pa, sb, pb):
+    """One tail each: ``bit`` into ``sa``/``pa`` if ``S >= hi`` surely/possibly, into ``sb``/``pb`` if ``S <= lo``."""
+    zero = np.uint32(0)
+    return (np.uint32(sa | (bit if s >= ta[c] else zero)), np.uint32(pa | (bit if s >= tb[c] else zero)),
+            np.uint32(sb | (bit if s <= tc[c] else zero)), np.uint32(pb | (bit if s <= td[c] else zero)))
+
+
+@numba.njit(cache=True, inline="always")
 def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
     """The single-precision pass of permutation ``q`` over the complete columns ``c0 .. c1 - 1`` (at most 32): the
     products added in draw order (the expressions of :func:`_rows8`, :func:`_partial_rows` + :func:`_final_rows`)
@@ -696,8 +712,7 @@ def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
 
     Bits, not counts: the loop then stores nothing, so it needs no run-time check that its stores miss the rows
     it reads, and the masks stay in vector registers (32-bit lanes, as many as the single-precision sums)."""
-    zero = np.uint32(0)
-    sa, pa, sb, pb = zero, zero, zero, zero
+    sa, pa, sb, pb = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
     if cpad == 8:
         ja, jb, jc, jd = rows[0, q], rows[1, q], rows[2, q], rows[3, q]
         je, jf, jg, jh = rows[4, q], rows[5, q], rows[6, q], rows[7, q]
@@ -706,18 +721,12 @@ def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
             for c in range(c0, c1):
                 s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
-                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+                sa, pa = _mark_either(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa)
         else:
             for c in range(c0, c1):
                 s = (wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c] + wg * z32[jg, c] + wh * z32[jh, c])
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
-                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
-                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
-                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+                sa, pa, sb, pb = _mark_each(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa, sb, pb)
         return sa, pa, sb, pb
     t = _partial_rows(z32, rows, q, w, cpad, acc, c0, c1)  # compiled for float32 here
     r = cpad - t
@@ -730,50 +739,32 @@ def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
             for c in range(c0, c1):
                 s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c])
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
-                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+                sa, pa = _mark_either(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa)
         else:
             for c in range(c0, c1):
                 s = (acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
                      + we * z32[je, c] + wf * z32[jf, c])
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
-                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
-                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
-                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+                sa, pa, sb, pb = _mark_each(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa, sb, pb)
     elif r == 4:
         jc, jd = rows[t + 2, q], rows[t + 3, q]
         wc, wd = w[t + 2], w[t + 3]
         if tails == 2:
             for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
-                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+                sa, pa = _mark_either(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa)
         else:
             for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c] + wc * z32[jc, c] + wd * z32[jd, c]
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
-                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
-                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
-                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+                sa, pa, sb, pb = _mark_each(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa, sb, pb)
     else:
         if tails == 2:
             for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c]
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if (s >= ta[c]) | (s <= tc[c]) else zero))
-                pa = np.uint32(pa | (bit if (s >= tb[c]) | (s <= td[c]) else zero))
+                sa, pa = _mark_either(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa)
         else:
             for c in range(c0, c1):
                 s = acc[c] + wa * z32[ja, c] + wb * z32[jb, c]
-                bit = BITS32[c - c0]
-                sa = np.uint32(sa | (bit if s >= ta[c] else zero))
-                pa = np.uint32(pa | (bit if s >= tb[c] else zero))
-                sb = np.uint32(sb | (bit if s <= tc[c] else zero))
-                pb = np.uint32(pb | (bit if s <= td[c] else zero))
+                sa, pa, sb, pb = _mark_each(s, c, BITS32[c - c0], ta, tb, tc, td, sa, pa, sb, pb)
     return sa, pa, sb, pb
 
 
