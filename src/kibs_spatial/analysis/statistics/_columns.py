@@ -73,21 +73,30 @@ def column_moments(graph: Graph, x: np.ndarray) -> ColumnMoments:
         dev = x - mean
         m2 = column_sums(dev**2, valid) / n_valid
     mat = graph.matrix()
-    v = valid.astype(np.float64)
-    binary = mat.copy()
-    binary.data[:] = 1.0
     return ColumnMoments(
         valid=valid,
         n_valid=n_valid,
         mean=mean,
         dev=dev,
         m2=m2,
-        weight_sum=mat @ v,
-        weight_sq=mat.multiply(mat) @ v,
+        weight_sum=_valid_neighbour_sums(mat, valid),
+        weight_sq=_valid_neighbour_sums(mat.multiply(mat), valid),
         lag_sum=mat @ np.where(valid, dev, 0.0),
-        k_valid=np.rint(binary @ v).astype(np.int64),
+        k_valid=_valid_neighbour_sums(mat.astype(bool), valid, np.int64),
         defined=(n_valid >= 3) & (m2 > 0),
     )
+
+
+def _valid_neighbour_sums(mat, valid: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """``mat @ valid``: each row's sum of ``mat`` over the units with a value in each column. The product is
+    formed once for all complete columns (the same sums) and once for each column with missing values."""
+    complete = valid.all(axis=0)
+    pick = np.concatenate([np.flatnonzero(complete)[:1], np.flatnonzero(~complete)])
+    product = mat @ valid[:, pick].astype(dtype)
+    out = np.empty(valid.shape, dtype)
+    out[:, complete] = product[:, :1]
+    out[:, ~complete] = product[:, int(complete.any()):]
+    return out
 
 
 def column_sums(a: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from ._columns import ColumnMoments, blank_undefined
+from ._columns import ColumnMoments
 
 
 @dataclass(frozen=True)
@@ -47,23 +48,33 @@ class GetisOrdResult:
 def getis_ord(mom: ColumnMoments, self_weight: np.ndarray, defined: np.ndarray, star: bool = True) -> GetisOrdResult:
     """Local G statistic and its Ord-Getis z-score of every column, ``self_weight`` ``(n,)``;
     computed on deviations for precision."""
-    n, dev = mom.n_valid, mom.dev
-    total = mom.mean * n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if star:
-            d = self_weight[:, None]
-            s_dev = mom.lag_sum + d * dev
-            wsum = mom.weight_sum + d
-            s1 = mom.weight_sq + d**2
-            var = mom.m2
-            numerator, m = s_dev, n
-            g = (s_dev + wsum * mom.mean) / total
-        else:
-            others_mean = -dev / (n - 1)
-            wsum, s1, m = mom.weight_sum, mom.weight_sq, n - 1
-            var = (mom.m2 * n - dev**2) / (n - 1) - others_mean**2
-            numerator = mom.lag_sum - wsum * others_mean
-            g = (mom.lag_sum + wsum * mom.mean) / (total - (dev + mom.mean))
-        z = numerator / np.sqrt(var * (m * s1 - wsum**2) / (m - 1))
-    blank_undefined(defined, g, z)
+    g, z = _getis_ord_cells(*(np.ascontiguousarray(a) for a in (
+        mom.dev, mom.mean, mom.m2, mom.n_valid.astype(np.float64), mom.lag_sum, mom.weight_sum, mom.weight_sq,
+        np.asarray(self_weight, np.float64), defined)), bool(star))
     return GetisOrdResult(g=g, z=z)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _getis_ord_cells(dev, mean, m2, n_valid, lag_sum, weight_sum, weight_sq, self_weight, defined, star):
+    """``(G, z)`` of every defined cell (NaN elsewhere), the module docstring's formulas on deviations, cell by cell."""
+    g, z = np.full(dev.shape, np.nan), np.full(dev.shape, np.nan)
+    for r in range(dev.shape[0]):
+        d = self_weight[r]
+        for c in range(dev.shape[1]):
+            if not defined[r, c]:
+                continue
+            n, total = n_valid[c], mean[c] * n_valid[c]
+            if star:
+                numerator = lag_sum[r, c] + d * dev[r, c]
+                wsum = weight_sum[r, c] + d
+                s1 = weight_sq[r, c] + d * d
+                var, m = m2[c], n
+                g[r, c] = (numerator + wsum * mean[c]) / total
+            else:
+                others_mean = -dev[r, c] / (n - 1)
+                wsum, s1, m = weight_sum[r, c], weight_sq[r, c], n - 1
+                var = (m2[c] * n - dev[r, c] * dev[r, c]) / (n - 1) - others_mean * others_mean
+                numerator = lag_sum[r, c] - wsum * others_mean
+                g[r, c] = (lag_sum[r, c] + wsum * mean[c]) / (total - (dev[r, c] + mean[c]))
+            z[r, c] = numerator / np.sqrt(var * (m * s1 - wsum * wsum) / (m - 1))
+    return g, z

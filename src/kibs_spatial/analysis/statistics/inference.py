@@ -241,6 +241,8 @@ def permutation_counts(
     if progress is not None and done < n * permutations:
         progress(n, n)
     columns = keep[np.argsort(order)]  # the kernel's column of each input column
+    if (columns == np.arange(k)).all():  # no column has a missing value: a view, no copy
+        columns = slice(0, k)
     counts = tuple(a[:, columns] for a in (ge, le, far))
     if sequential > 0:
         return counts, tuple(a[:, columns] for a in hits)

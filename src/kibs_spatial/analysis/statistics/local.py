@@ -206,7 +206,7 @@ def local_statistics(
     defined = moments.cell_defined(graph)
     lisa = local_moran(moments, defined)
     gi = getis_ord(moments, graph.self_weights(), defined, star)
-    focal = np.sign(np.nan_to_num(moments.dev))
+    focal = np.sign(moments.dev, out=np.zeros(moments.dev.shape), where=moments.valid)
     draws = []
     lisa_p, gi_p = _local_pvalues(
         graph, moments, defined, settings, focal, (lisa.z, gi.z), n_jobs, progress, draws=draws
@@ -307,9 +307,12 @@ def _local_pvalues(graph: Graph, moments: ColumnMoments, defined, settings,
         counts = permutation_counts(
             graph, moments, defined, settings.permutations, settings.seed, n_jobs, progress, alt
         )
-        out = [pseudo_pvalues(counts, settings.permutations, focal, alt)]
+        gi_p = pseudo_pvalues(counts, settings.permutations, np.ones_like(focal), alt)
+        two_sided = alt.startswith("two-sided")  # the same p for both, but where LISA's statistic is constant
+        out = [np.where(focal == 0, 1.0, gi_p) if two_sided else pseudo_pvalues(counts, settings.permutations, focal,
+                                                                                  alt)]
         if gi:
-            out.append(pseudo_pvalues(counts, settings.permutations, np.ones_like(focal), alt))
+            out.append(gi_p)
     return tuple(np.where(defined, p, np.nan) for p in out)
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ._columns import ColumnMoments, blank_undefined
@@ -50,18 +51,30 @@ class LocalMoranResult:
 
 def local_moran(mom: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
     """Local Moran ``I_i``, conditional z and row-standardised lag of deviations of every column."""
-    n, m2 = mom.n_valid.astype(np.float64), mom.m2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lag = mom.lag_sum / mom.weight_sum
-        zi = mom.dev
-        i_spdep = zi / m2 * lag
-        s1 = mom.weight_sq / mom.weight_sum**2
-        expected = -(zi**2) / ((n - 1) * m2)
-        variance = (zi / m2) ** 2 * n / (n - 2) * (s1 - 1.0 / (n - 1)) * (m2 - zi**2 / (n - 1))
-        z = (i_spdep - expected) / np.sqrt(variance)
-        i = i_spdep * (n - 1) / n
-    blank_undefined(defined, i, z, lag)
+    i, z, lag = _local_moran_cells(*(np.ascontiguousarray(a) for a in (
+        mom.dev, mom.m2, mom.n_valid.astype(np.float64), mom.lag_sum, mom.weight_sum, mom.weight_sq, defined)))
     return LocalMoranResult(i=i, z=z, lag=lag)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _local_moran_cells(dev, m2, n_valid, lag_sum, weight_sum, weight_sq, defined):
+    """``(I, z, lag)`` of every defined cell (NaN elsewhere): the module docstring's formulas, evaluated cell by cell
+    in one pass (numpy would make a pass over all cells for each of their 25 operations)."""
+    i, z, lag = np.full(dev.shape, np.nan), np.full(dev.shape, np.nan), np.full(dev.shape, np.nan)
+    for r in range(dev.shape[0]):
+        for c in range(dev.shape[1]):
+            if not defined[r, c]:
+                continue
+            n, m2c, zi = n_valid[c], m2[c], dev[r, c]
+            lag[r, c] = lag_sum[r, c] / weight_sum[r, c]
+            i_spdep = zi / m2c * lag[r, c]
+            s1 = weight_sq[r, c] / (weight_sum[r, c] * weight_sum[r, c])
+            expected = -(zi * zi) / ((n - 1) * m2c)
+            variance = ((zi / m2c) * (zi / m2c) * n / (n - 2) * (s1 - 1.0 / (n - 1))
+                        * (m2c - zi * zi / (n - 1)))
+            z[r, c] = (i_spdep - expected) / np.sqrt(variance)
+            i[r, c] = i_spdep * (n - 1) / n
+    return i, z, lag
 
 
 def bivariate_moran(mom_x: ColumnMoments, mom_y: ColumnMoments, defined: np.ndarray) -> LocalMoranResult:
