@@ -114,7 +114,7 @@ def random_below(seed, index, bound, size):
     return out
 
 
-BLOCK = 64  # permutations whose draws are buffered before the pass over the columns
+BLOCK = 64  # permutations whose draws are buffered before the pass over the columns (< 128: see _add_bits)
 FAST_CARD = 16  # vectorised draw check up to this many neighbours (cost ~ card**2)
 LANES = 8  # the complete columns are zero-padded to a multiple of this (one AVX-512 vector)
 SINGLE_LANES = 16  # ... and their single-precision copy to a multiple of this
@@ -770,12 +770,27 @@ def _single_masks(z32, rows, q, w, cpad, acc, tails, ta, tb, tc, td, c0, c1):
 
 @numba.njit(cache=True, inline="always")
 def _add_bits(masks, nb, c0, c1, counts):
-    """``counts[c] +=`` how many of ``masks[:nb]`` have bit ``c - c0`` set."""
+    """``counts[c] +=`` how many of ``masks[:nb]`` (``nb < 128``) have bit ``c - c0`` set.
+
+    The masks are added as binary numbers written vertically: bit ``c`` of ``b0 .. b6`` holds column ``c``'s count
+    so far, one mask is added with a ripple of carries (two operations per plane, all 32 columns at once), and the
+    counts are read out of the planes once per block."""
+    zero, one = np.uint32(0), np.uint32(1)
+    b0, b1, b2, b3, b4, b5, b6 = zero, zero, zero, zero, zero, zero, zero
+    for q in range(nb):
+        carry = masks[q]
+        b0, carry = b0 ^ carry, b0 & carry
+        b1, carry = b1 ^ carry, b1 & carry
+        b2, carry = b2 ^ carry, b2 & carry
+        b3, carry = b3 ^ carry, b3 & carry
+        b4, carry = b4 ^ carry, b4 & carry
+        b5, carry = b5 ^ carry, b5 & carry
+        b6 = b6 ^ carry
     for c in range(c1 - c0):
-        total = np.uint64(0)
-        for q in range(nb):
-            total += (masks[q] >> c) & np.uint64(1)
-        counts[c0 + c] += total
+        s = np.uint32(c)
+        counts[c0 + c] += (((b0 >> s) & one) + (((b1 >> s) & one) << 1) + (((b2 >> s) & one) << 2)
+                           + (((b3 >> s) & one) << 3) + (((b4 >> s) & one) << 4) + (((b5 >> s) & one) << 5)
+                           + (((b6 >> s) & one) << 6))
 
 
 @numba.njit(cache=True)
