@@ -6,13 +6,15 @@ contiguity, binary weights, the same columns for both:
   ours    : kibs_spatial.analysis.statistics.local_statistics (LISA + Gi*, all columns, one call)
   pygeoda : for each column local_moran + local_gstar, permutation_method="lookup-table"
 both with 2 threads, 999 permutations, 30 columns. Weights building is not timed here; each
-engine is warmed up once, then each is timed ``--repeats`` times, alternating, and the best
-time of each counts (the machine's noise only ever adds time). Before timing, the neighbour sets and the observed statistics of
-both are checked to agree, so the two do the same work.
+engine is warmed up once, then the two are timed alternately, at least ``--repeats`` times each and
+until the pair of runs has taken ``--seconds`` in all (so a small case is timed many times), and the best
+time of each counts (the machine's noise only ever adds time). Before timing, the neighbour sets and the
+observed statistics of both are checked to agree, so the two do the same work.
 
 Prints one line per case ending in ``vs_pygeoda=<pygeoda seconds / ours>``.
 
-Usage: python bench/bench_vs_pygeoda.py [--cases 250,3600,100000] [--columns 30] [--threads 2]
+Usage: python bench/bench_vs_pygeoda.py [--cases 250,3600,100000] [--columns 30] [--threads 2] [--repeats 3]
+       [--seconds 20]
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def main() -> None:
     parser.add_argument("--cases", default="250,3600,100000")
     parser.add_argument("--columns", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="at least this many timed runs of each")
+    parser.add_argument("--seconds", type=float, default=20.0, help="and on until the runs took this long in all")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"pygeoda {pygeoda.__version__}")
@@ -111,14 +114,16 @@ def main() -> None:
         run_ours(ours_w, values[:, :2], args.threads)
         run_pygeoda(their_w, values[:, :2], args.threads)
         ours = theirs = math.inf
-        for _ in range(args.repeats):
+        repeats, started = 0, time.perf_counter()
+        while repeats < args.repeats or time.perf_counter() - started < args.seconds:
             seconds, result = run_ours(ours_w, values, args.threads)
             ours = min(ours, seconds)
             seconds, their_results = run_pygeoda(their_w, values, args.threads)
             theirs = min(theirs, seconds)
+            repeats += 1
         check_same_statistics(ours_w, result, their_results)
         print(f"n={len(frame)} columns={args.columns} permutations={PERMUTATIONS} threads={args.threads} "
-              f"ours={ours:.3f}s pygeoda={theirs:.3f}s vs_pygeoda={theirs / ours:.1f}", flush=True)
+              f"repeats={repeats} ours={ours:.3f}s pygeoda={theirs:.3f}s vs_pygeoda={theirs / ours:.1f}", flush=True)
 
 
 if __name__ == "__main__":
