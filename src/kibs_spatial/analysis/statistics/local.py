@@ -307,12 +307,13 @@ def _local_pvalues(graph: Graph, moments: ColumnMoments, defined, settings,
         counts = permutation_counts(
             graph, moments, defined, settings.permutations, settings.seed, n_jobs, progress, alt
         )
-        gi_p = pseudo_pvalues(counts, settings.permutations, np.ones_like(focal), alt)
-        two_sided = alt.startswith("two-sided")  # the same p for both, but where LISA's statistic is constant
-        out = [np.where(focal == 0, 1.0, gi_p) if two_sided else pseudo_pvalues(counts, settings.permutations, focal,
-                                                                                  alt)]
-        if gi:
-            out.append(gi_p)
+        ones = np.ones_like(focal)
+        if alt.startswith("two-sided"):  # Gi's p is LISA's, but where LISA's statistic is constant (p = 1)
+            gi_p = pseudo_pvalues(counts, settings.permutations, ones, alt)
+            out = [np.where(focal == 0, 1.0, gi_p), gi_p]
+        else:
+            out = [pseudo_pvalues(counts, settings.permutations, d, alt) for d in (focal, ones)]
+        out = out[: 2 if gi else 1]
     return tuple(np.where(defined, p, np.nan) for p in out)
 
 
