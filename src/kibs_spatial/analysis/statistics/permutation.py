@@ -443,7 +443,6 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
             continue
         for c0_ in range(0, ks, 32):  # 32 columns per mask
             c0, c1 = np.uint64(c0_), np.uint64(min(ks, c0_ + 32))
-            live = np.uint32(0xFFFFFFFF if n_complete >= c0_ + 32 else (1 << max(0, n_complete - c0_)) - 1)
             for q in range(min(AHEAD, nb) if c0_ == 0 else 0):
                 _prefetch_rows(base, rows, q, cpad, row_bytes)
             for q in range(nb):
@@ -452,7 +451,7 @@ def _unit_counts(i, seed, perm_start, perm_stop, mark_base, indptr, indices, wei
                 sure_a, maybe_a, sure_b, maybe_b = _single_masks(z32, rows, q, w32, cpad, acc32, tails, ta, tb, tc,
                                                                  td, c0, c1)
                 mask_a[q], mask_b[q] = sure_a, sure_b
-                open_a, open_b = (sure_a ^ maybe_a) & live, (sure_b ^ maybe_b) & live
+                open_a, open_b = sure_a ^ maybe_a, sure_b ^ maybe_b  # padding: sum 0, thresholds 0, decided
                 if open_a | open_b:
                     _settle_open(zc, rows, q, wpad, cpad, equal, tails, open_a, open_b, c0, lower, upper, mid, dist,
                                  n_a, n_b)
@@ -623,7 +622,7 @@ def _column_sum(col, rows, q, w, cpad, equal):
         wt = w[0]
         if cpad == 6:
             return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]] + col[rows[4, q]]
-                     + col[rows[5, q]])
+                         + col[rows[5, q]])
         if cpad == 4:
             return wt * (col[rows[0, q]] + col[rows[1, q]] + col[rows[2, q]] + col[rows[3, q]])
         return wt * (col[rows[0, q]] + col[rows[1, q]])
